@@ -1,0 +1,1 @@
+"""Dataset converters: ToolACE, xLAM, Hammer and BFCL into verl RL parquet rows."""

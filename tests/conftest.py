@@ -1,0 +1,58 @@
+"""Shared fixtures: verl registry snapshots and a Ray-safe subprocess runner."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def verl_registries(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Snapshot verl's global registries and the module functions AWPO hooks, and restore them afterwards.
+
+    verl's own test suite rebinds ``ADV_ESTIMATOR_REGISTRY``; tests here only ever mutate copies.
+    """
+    from verl.trainer.ppo import core_algos, ray_trainer
+    from verl.trainer.ppo.v1 import trainer_base
+    from verl.trainer.ppo.v1 import utils as v1_utils
+
+    monkeypatch.setattr(core_algos, "ADV_ESTIMATOR_REGISTRY", dict(core_algos.ADV_ESTIMATOR_REGISTRY))
+    monkeypatch.setattr(trainer_base, "TRAINER_REGISTRY", dict(trainer_base.TRAINER_REGISTRY))
+    monkeypatch.setattr(ray_trainer, "compute_advantage", ray_trainer.compute_advantage)
+    monkeypatch.setattr(ray_trainer, "compute_data_metrics", ray_trainer.compute_data_metrics)
+    monkeypatch.setattr(v1_utils, "compute_advantage", v1_utils.compute_advantage)
+    yield
+
+
+def run_python(
+    args: Sequence[str], timeout: float, env: dict[str, str] | None = None, cwd: Path = REPO_ROOT
+) -> subprocess.CompletedProcess:
+    """Run ``python <args>`` in a subprocess with a hard timeout (Ray misconfiguration hangs silently).
+
+    Ray gets a short private temp dir: its AF_UNIX socket paths must stay under 108 bytes.
+    """
+    ray_tmp = tempfile.mkdtemp(prefix="r", dir="/tmp")
+    full_env = {**os.environ, "RAY_TMPDIR": ray_tmp, "PYTHONUNBUFFERED": "1", **(env or {})}
+    try:
+        return subprocess.run(
+            [sys.executable, *args],
+            cwd=cwd,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired as error:
+        output = error.stdout.decode(errors="replace") if isinstance(error.stdout, bytes) else error.stdout or ""
+        pytest.fail(f"python {' '.join(args)} did not finish within {timeout} s; last output:\n{output[-4000:]}")
+    finally:
+        shutil.rmtree(ray_tmp, ignore_errors=True)
