@@ -1,0 +1,19 @@
+"""verl plugin entry point (``[project.entry-points."verl.plugins"] awpo = "awpo.plugin"``).
+
+verl imports this module at the end of ``import verl`` in every process (driver, TaskRunner, reward and agent-loop
+workers, actor workers), so everything AWPO adds to verl's registries is registered wherever verl looks it up.
+Keep it light: it runs in rollout servers too.
+
+verl swallows plugin import errors at DEBUG level; this module logs them as warnings before re-raising, so a broken
+install is visible instead of surfacing later as "Unknown advantage estimator".
+"""
+
+import logging
+
+logger = logging.getLogger(__name__)
+
+try:
+    import awpo.advantage  # noqa: F401  (registers the "awpo" advantage estimator)
+except Exception:
+    logger.warning("AWPO verl plugin failed to load; the awpo estimator is not registered", exc_info=True)
+    raise

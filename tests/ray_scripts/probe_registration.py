@@ -1,0 +1,40 @@
+"""Start a TaskRunner-like actor through verl's own ``run_ppo`` and report what verl's registries hold inside it.
+
+The probe actor never imports ``awpo``: anything registered there arrived through the package's ``verl.plugins``
+entry point when the actor imported verl. Usage: ``python probe_registration.py RESULT.json``.
+"""
+
+import json
+import sys
+
+import ray
+from verl.trainer.main_ppo import run_ppo
+
+from recipe.awpo.compose import compose_awpo_config
+
+
+class ProbeTaskRunner:
+    def run(self, config) -> None:
+        import sys as actor_sys
+
+        imported_before = "awpo.advantage" in actor_sys.modules
+        from verl.trainer.ppo import core_algos
+
+        report = {
+            "imported_before_verl": imported_before,
+            "awpo_registered": "awpo" in core_algos.ADV_ESTIMATOR_REGISTRY,
+            "estimator_module": core_algos.get_adv_estimator_fn("awpo").__module__,
+            "adv_estimator": config.algorithm.adv_estimator,
+        }
+        with open(config.probe_result_path, "w") as handle:
+            json.dump(report, handle)
+
+
+def main() -> None:
+    config = compose_awpo_config(["+probe_result_path=" + sys.argv[1], "ray_kwargs.ray_init.num_cpus=2"])
+    run_ppo(config, task_runner_class=ray.remote(ProbeTaskRunner))
+    ray.shutdown()
+
+
+if __name__ == "__main__":
+    main()
