@@ -1,0 +1,95 @@
+"""AWPO in verl 0.9.1's default (V1, TransferQueue) trainer.
+
+The V1 ``PPOTrainer._compute_advantage`` fetches only ``uid, response_mask, rm_scores, ...`` from TransferQueue, so
+the reward manager's ``reward_extra_info`` (stored under each output's ``extra_fields``) never reaches the
+estimator. :class:`AWPOAdvantageMixin` fetches the reasoning reward for the step's keys and attaches it to verl's
+own ``_compute_advantage`` through :func:`awpo.trainer.advantage_hook.trainer_step_context`; the ``awpo/*``
+metrics land in the step's metrics dict. :func:`awpo_trainer_class` builds the AWPO variant of any V1 trainer
+class, so ``trainer.v1.trainer_mode`` keeps its name (verl tests ``trainer_mode == "sync"`` in many places).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import transfer_queue as tq
+from transfer_queue import KVBatchMeta
+from verl.trainer.ppo.v1.trainer_base import PPOTrainer
+
+from awpo.advantage import ESTIMATOR_NAME, REASONING_KEY
+from awpo.trainer.advantage_hook import TrainerStepContext, trainer_step_context
+
+EXTRA_FIELDS = "extra_fields"
+REWARD_EXTRA_INFO = "reward_extra_info"
+
+
+def reward_extra_columns(extra_fields: Sequence[Any], names: Sequence[str]) -> dict[str, np.ndarray]:
+    """Per-response columns from the ``reward_extra_info`` that agent loops store in ``extra_fields``.
+
+    Args:
+        extra_fields: one entry per response: the ``extra_fields`` dict, possibly wrapped in tensordict's
+            ``NonTensorData``.
+        names: the ``reward_extra_info`` keys to collect.
+
+    Returns:
+        ``{name: (B,) float64 array}``, NaN where a response has no value for ``name``.
+    """
+    columns = {name: np.full(len(extra_fields), math.nan, dtype=np.float64) for name in names}
+    for row, entry in enumerate(extra_fields):
+        fields = getattr(entry, "data", entry)
+        info = fields.get(REWARD_EXTRA_INFO) if isinstance(fields, dict) else None
+        if not isinstance(info, dict):
+            continue
+        for name in names:
+            value = info.get(name)
+            if value is not None:
+                columns[name][row] = float(value)
+    return columns
+
+
+class AWPOAdvantageMixin:
+    """Overrides ``PPOTrainer._compute_advantage`` to hand the reasoning reward to the ``awpo`` estimator."""
+
+    def _compute_advantage(self, batch: KVBatchMeta, metrics: dict) -> KVBatchMeta:
+        if self.config.algorithm.adv_estimator != ESTIMATOR_NAME:
+            return super()._compute_advantage(batch, metrics)
+        fetched = tq.kv_batch_get(keys=batch.keys, partition_id=batch.partition_id, select_fields=[EXTRA_FIELDS])
+        context = TrainerStepContext(
+            columns=reward_extra_columns(list(fetched[EXTRA_FIELDS]), (REASONING_KEY,)),
+            batch_keys=list(batch.keys),
+            metrics=metrics,
+        )
+        with trainer_step_context(context):
+            return super()._compute_advantage(batch, metrics)
+
+
+_awpo_classes: dict[type, type] = {}
+
+
+def awpo_trainer_class(base: type[PPOTrainer]) -> type[PPOTrainer]:
+    """The AWPO variant of a V1 trainer class (cached, so repeated calls return the same class)."""
+    if issubclass(base, AWPOAdvantageMixin):
+        return base
+    if base not in _awpo_classes:
+        _awpo_classes[base] = type(
+            f"AWPO{base.__name__}",
+            (AWPOAdvantageMixin, base),
+            {"__module__": __name__, "__doc__": f"{base.__name__} with the AWPO reasoning-reward hook."},
+        )
+    return _awpo_classes[base]
+
+
+def install_v1_trainer(trainer_mode: str) -> type[PPOTrainer]:
+    """Make verl's V1 trainer registry return the AWPO variant for ``trainer_mode`` in this process.
+
+    Returns:
+        The AWPO trainer class now registered under ``trainer_mode``.
+    """
+    from verl.trainer.ppo.v1 import trainer_base
+
+    trainer_cls = awpo_trainer_class(trainer_base.get_trainer_cls(trainer_mode))
+    trainer_base.TRAINER_REGISTRY[trainer_mode] = trainer_cls
+    return trainer_cls

@@ -1,0 +1,50 @@
+"""AWPO training entry point: ``python -m recipe.awpo.main_awpo [hydra overrides...]``.
+
+The config is ``recipe/awpo/config/awpo_trainer.yaml``: verl 0.9.1's ``ppo_trainer`` (found through
+``pkg://verl.trainer.config``) with ``algorithm.adv_estimator=awpo`` and the ``algorithm.awpo.*`` block. Training
+runs in verl's own trainers (V1 by default, legacy with ``trainer.use_v1=false``); the only difference from
+``python -m verl.trainer.main_ppo`` is the TaskRunner, which installs the AWPO hooks in its process.
+"""
+
+from __future__ import annotations
+
+import hydra
+import ray
+from omegaconf import DictConfig
+from verl.trainer.main_ppo import run_ppo
+from verl.trainer.ppo.utils import need_critic, need_reference_policy
+from verl.utils.config import validate_config
+from verl.utils.device import auto_set_device
+
+from awpo.config import AWPOConfig, AWPOConfigError
+from awpo.trainer.task_runner import AWPOLegacyTaskRunner, AWPOTaskRunnerV1
+
+
+def prepare_config(config: DictConfig) -> None:
+    """Check the composed config before Ray starts: AWPO settings first, then verl's own validation.
+
+    Raises:
+        awpo.config.AWPOConfigError: an invalid ``algorithm.awpo.*`` setting (the message names the key).
+    """
+    auto_set_device(config)
+    AWPOConfig.from_algorithm_config(config.algorithm)
+    validate_config(
+        config=config,
+        use_reference_policy=need_reference_policy(config),
+        use_critic=need_critic(config),
+    )
+
+
+@hydra.main(config_path="config", config_name="awpo_trainer", version_base=None)
+def main(config: DictConfig) -> None:
+    """Compose, validate and train."""
+    try:
+        prepare_config(config)
+    except AWPOConfigError as error:
+        raise SystemExit(f"[awpo] invalid config: {error}") from None
+    runner = AWPOTaskRunnerV1 if config.trainer.use_v1 else AWPOLegacyTaskRunner
+    run_ppo(config, task_runner_class=ray.remote(runner))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Drive verl's V1 trainer ``_compute_advantage`` against a real TransferQueue and report what it wrote.
+
+The rollout side is reproduced exactly as verl's ``AgentLoopWorkerTQ._agent_loop_postprocess`` stores it: one
+``AgentLoopOutput.as_dict()`` per response, with the reward manager's ``reward_extra_info`` inside
+``extra_fields``. Two trainers run on the same data: verl's stock ``PPOTrainerSync`` and the class the AWPO
+TaskRunner installs for ``trainer_mode=sync``. Usage: ``python probe_v1_hook.py RESULT.json``.
+"""
+
+import json
+import math
+import sys
+
+import numpy as np
+import ray
+import torch
+import transfer_queue as tq
+from omegaconf import OmegaConf
+from transfer_queue import KVBatchMeta
+from verl.experimental.agent_loop.agent_loop import AgentLoopOutput
+from verl.trainer.ppo.v1 import PPOTrainerSync, get_trainer_cls
+from verl.utils.tensordict_utils import list_of_dict_to_tensordict
+
+from awpo.advantage import compute_awpo
+from awpo.config import AWPOConfig
+from awpo.trainer.task_runner import install_trainer_hooks
+from recipe.awpo.compose import compose_awpo_config
+
+OUTCOMES = [[1.0, 0.0, 0.0, 1.0], [1.0, 1.0, 1.0, 1.0]]
+REASONING = [[0.9, 0.2, 0.6, None], [0.1, 0.3, 0.7, 0.8]]
+
+
+def put_rollouts(partition_id: str) -> KVBatchMeta:
+    keys, fields, tags = [], [], []
+    for prompt, (outcomes, reasonings) in enumerate(zip(OUTCOMES, REASONING, strict=True)):
+        for session, (outcome, reasoning) in enumerate(zip(outcomes, reasonings, strict=True)):
+            info = {"outcome": outcome}
+            if reasoning is not None:
+                info["reasoning"] = reasoning
+            length = 3 + session
+            output = AgentLoopOutput(
+                prompt_ids=[1, 2, 3],
+                response_ids=list(range(4, 4 + length)),
+                response_mask=[1] * length,
+                reward_score=outcome,
+                num_turns=2,
+                metrics={},
+                extra_fields={"reward_extra_info": info},
+            )
+            field = output.as_dict()
+            field.update({"uid": f"uid{prompt}", "data_source": "probe"})
+            keys.append(f"uid{prompt}_{session}_0")
+            fields.append(field)
+            tags.append({"status": "success"})
+    tq.kv_batch_put(keys=keys, partition_id=partition_id, fields=list_of_dict_to_tensordict(fields), tags=tags)
+    return KVBatchMeta(keys=keys, tags=tags, partition_id=partition_id)
+
+
+def run_trainer(trainer_cls: type, config, partition_id: str) -> tuple[torch.Tensor, dict]:
+    meta = put_rollouts(partition_id)
+    trainer = object.__new__(trainer_cls)
+    trainer.config = config
+    metrics: dict = {}
+    trainer._compute_advantage(meta, metrics=metrics)
+    fetched = tq.kv_batch_get(keys=meta.keys, partition_id=partition_id, select_fields=["advantages"])
+    advantages = torch.stack([row[-1] for row in fetched["advantages"].unbind(0)])
+    return advantages, metrics
+
+
+def expected(reasoning: bool) -> torch.Tensor:
+    outcomes = [o for group in OUTCOMES for o in group]
+    lengths = [3 + s for _ in OUTCOMES for s in range(4)]
+    rewards = torch.zeros(len(outcomes), max(lengths))
+    mask = torch.zeros_like(rewards)
+    for row, (outcome, length) in enumerate(zip(outcomes, lengths, strict=True)):
+        rewards[row, length - 1] = outcome
+        mask[row, :length] = 1
+    q = [math.nan if v is None else v for group in REASONING for v in group]
+    result = compute_awpo(
+        rewards,
+        mask,
+        np.array([f"uid{p}" for p in range(len(OUTCOMES)) for _ in range(4)], dtype=object),
+        np.array(q) if reasoning else None,
+        AWPOConfig(),
+    )
+    return result.sequence_advantage.float()
+
+
+def main() -> None:
+    ray.init(num_cpus=4, include_dashboard=False)
+    tq.init(OmegaConf.create({"backend": {"SimpleStorage": {"num_data_storage_units": 1}}}))
+    config = compose_awpo_config(["algorithm.use_kl_in_reward=false"])
+
+    stock_advantages, stock_metrics = run_trainer(PPOTrainerSync, config, "stock")
+    install_trainer_hooks(config)
+    awpo_cls = get_trainer_cls(config.trainer.v1.trainer_mode)
+    awpo_advantages, awpo_metrics = run_trainer(awpo_cls, config, "awpo")
+
+    report = {
+        "installed_class": awpo_cls.__name__,
+        "stock_equals_outcome_only": bool(torch.allclose(stock_advantages, expected(reasoning=False))),
+        "stock_metric_keys": sorted(k for k in stock_metrics if k.startswith("awpo/")),
+        "awpo_equals_expected": bool(torch.allclose(awpo_advantages, expected(reasoning=True))),
+        "awpo_differs_from_stock": bool(not torch.allclose(awpo_advantages, stock_advantages)),
+        "awpo_metrics": {k: v for k, v in awpo_metrics.items() if k.startswith("awpo/")},
+    }
+    with open(sys.argv[1], "w") as handle:
+        json.dump(report, handle)
+    tq.close()
+    ray.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""The recipe config composes with verl's ppo_trainer, passes verl's validate_config, and rejects bad AWPO
+settings before anything starts."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from omegaconf import OmegaConf
+
+from awpo.config import AWPOConfig, AWPOConfigError
+from recipe.awpo.compose import compose_awpo_config
+from recipe.awpo.main_awpo import prepare_config
+from tests.conftest import run_python
+
+MINIMAL_TRAINING_OVERRIDES = [
+    "actor_rollout_ref.model.path=/models/Qwen3-0.6B",
+    "actor_rollout_ref.rollout.name=vllm",
+    "actor_rollout_ref.rollout.n=4",
+    "data.train_batch_size=8",
+    "actor_rollout_ref.actor.ppo_mini_batch_size=4",
+    "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=2",
+    "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=2",
+    "actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu=2",
+]
+
+
+def test_recipe_defaults_equal_the_estimator_defaults() -> None:
+    config = compose_awpo_config()
+    assert config.algorithm.adv_estimator == "awpo"
+    assert config.algorithm.norm_adv_by_std_in_grpo is True
+    assert OmegaConf.to_container(config.algorithm.awpo) == dataclasses.asdict(AWPOConfig())
+    assert config.trainer.use_v1 is True
+
+
+@pytest.mark.parametrize("use_v1", ["true", "false"])
+def test_composed_config_passes_verl_validation(use_v1: str) -> None:
+    config = compose_awpo_config(
+        [*MINIMAL_TRAINING_OVERRIDES, f"trainer.use_v1={use_v1}", "algorithm.awpo.gate=binary"]
+    )
+    prepare_config(config)
+    assert AWPOConfig.from_algorithm_config(config.algorithm).gate == "binary"
+
+
+def test_bad_awpo_setting_fails_in_prepare_config() -> None:
+    config = compose_awpo_config([*MINIMAL_TRAINING_OVERRIDES, "algorithm.awpo.clip_ratio=1.2"])
+    with pytest.raises(AWPOConfigError, match=r"algorithm\.awpo\.clip_ratio: must be < 1\.0"):
+        prepare_config(config)
+
+
+def test_entry_point_rejects_a_bad_setting_before_starting_ray() -> None:
+    completed = run_python(["-m", "recipe.awpo.main_awpo", "algorithm.awpo.mode=sum"], timeout=120)
+    assert completed.returncode == 1
+    assert "[awpo] invalid config: algorithm.awpo.mode: unknown value 'sum'" in completed.stderr
+    assert "ray init kwargs" not in completed.stdout
