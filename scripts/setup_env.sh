@@ -21,9 +21,9 @@ elif [[ -n "${1:-}" ]]; then
 fi
 
 if [[ "$flavour" == "cpu" ]]; then
-  inputs=(requirements.txt constraints-cpu.txt pyproject.toml)
+  inputs=(requirements.txt constraints-cpu.txt requirements-nodeps.txt pyproject.toml)
 else
-  inputs=(requirements-gpu.txt pyproject.toml)
+  inputs=(requirements-gpu.txt requirements-nodeps.txt pyproject.toml)
 fi
 stamp_value="$flavour $(cd "$repo_root" && cat "${inputs[@]}" | sha256sum | cut -d' ' -f1)"
 stamp_file="$venv/.awpo-env-stamp"
@@ -52,6 +52,8 @@ else
   log "installing requirements-gpu.txt"
   "${pip[@]}" install --quiet -r requirements-gpu.txt
 fi
+log "installing requirements-nodeps.txt without dependencies (bfcl-eval's checker and data)"
+"${pip[@]}" install --quiet --no-deps -r requirements-nodeps.txt
 log "installing the awpo package in editable mode"
 "${pip[@]}" install --quiet --no-deps -e .
 

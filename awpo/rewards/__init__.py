@@ -1,0 +1,1 @@
+"""Rewards: the tool-call parser, the outcome reward, the reasoning judge and the ``awpo`` reward manager."""
