@@ -8,12 +8,17 @@ verl swallows plugin import errors at DEBUG level; this module logs them as warn
 install is visible instead of surfacing later as "Unknown advantage estimator".
 """
 
+import importlib
 import logging
 
 logger = logging.getLogger(__name__)
 
+# Modules whose import registers something in verl: the "awpo" advantage estimator and the "awpo" reward manager.
+REGISTERING_MODULES = ("awpo.advantage", "awpo.rewards.manager")
+
 try:
-    import awpo.advantage  # noqa: F401  (registers the "awpo" advantage estimator)
+    for module in REGISTERING_MODULES:
+        importlib.import_module(module)
 except Exception:
-    logger.warning("AWPO verl plugin failed to load; the awpo estimator is not registered", exc_info=True)
+    logger.warning("AWPO verl plugin failed to load; AWPO's verl registrations are incomplete", exc_info=True)
     raise

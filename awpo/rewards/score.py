@@ -1,0 +1,104 @@
+"""verl reward function: ``reward.custom_reward_function.path=pkg://awpo.rewards.score`` (name ``compute_score``).
+
+Usable with any verl reward manager; the project's ``awpo`` reward manager calls the same code and adds the
+reasoning reward. Options come as keyword arguments (verl forwards ``reward.custom_reward_function.reward_kwargs``):
+``outcome`` (fine | binary), ``string_match`` (normalized | exact), ``require_thinking`` (bool).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import fields
+from functools import lru_cache
+from typing import Any
+
+from awpo.rewards.outcome import (
+    GroundTruthError,
+    OutcomeOptions,
+    OutcomeResult,
+    parse_ground_truth,
+    score_outcome,
+)
+from awpo.rewards.parser import ParsedResponse, parse_response
+
+# Keyword arguments verl itself passes to reward functions; accepted and unused here.
+VERL_REWARD_KWARGS = frozenset({"reward_router_address", "reward_model_tokenizer"})
+_OPTION_DEFAULTS = {field.name: field.default for field in fields(OutcomeOptions)}
+_OPTION_NAMES = tuple(_OPTION_DEFAULTS)
+_DEFAULT_OPTIONS = OutcomeOptions()
+
+
+def outcome_options(options: Mapping[str, Any], prefix: str = "") -> OutcomeOptions:
+    """Build :class:`OutcomeOptions` from a mapping that may hold other keys (e.g. ``judge``).
+
+    Raises:
+        ValueError: an invalid value; the message starts with ``prefix`` + the key.
+    """
+    try:
+        return _cached_options(*(options.get(name, default) for name, default in _OPTION_DEFAULTS.items()))
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{prefix}{error}") from None
+
+
+@lru_cache(maxsize=64)
+def _cached_options(outcome: str, string_match: str, require_thinking: bool) -> OutcomeOptions:
+    return OutcomeOptions(outcome=outcome, string_match=string_match, require_thinking=require_thinking)
+
+
+def outcome_components(result: OutcomeResult) -> dict[str, float]:
+    """The outcome fields every sample reports (the same keys for every sample, as verl requires)."""
+    return {
+        "score": result.outcome,
+        "outcome": result.outcome,
+        "format": result.format,
+        "exact_match": result.exact_match,
+        "correct_name": result.correct_name,
+        "n_pred_calls": float(result.n_pred_calls),
+        "n_gold_calls": float(result.n_gold_calls),
+    }
+
+
+def score_response(
+    parsed: ParsedResponse, ground_truth: str, extra_info: Mapping[str, Any] | None, options: OutcomeOptions
+) -> OutcomeResult:
+    """Outcome reward of an already parsed response.
+
+    Raises:
+        GroundTruthError: the sample's ground truth or tool schemas are malformed.
+    """
+    tools = (extra_info or {}).get("tools")
+    if tools is not None and not isinstance(tools, str):
+        raise GroundTruthError(f"extra_info['tools'] must be a JSON string, got {type(tools).__name__}")
+    return score_outcome(parsed, parse_ground_truth(ground_truth, tools), options)
+
+
+def compute_score(
+    data_source: str,
+    solution_str: str,
+    ground_truth: str,
+    extra_info: Mapping[str, Any] | None = None,
+    **kwargs: Any,
+) -> dict[str, float]:
+    """Outcome reward of one response, as a verl reward function.
+
+    Args:
+        data_source: the row's ``data_source`` (not used: every source is scored by the same rules).
+        solution_str: the decoded response.
+        ground_truth: the ground-truth JSON string.
+        extra_info: the row's ``extra_info``; ``extra_info["tools"]`` (JSON string) types the comparison.
+        **kwargs: ``outcome``, ``string_match``, ``require_thinking``; verl's own reward kwargs are ignored.
+
+    Returns:
+        ``{"score", "outcome", "format", "exact_match", "correct_name", "n_pred_calls", "n_gold_calls"}``.
+
+    Raises:
+        TypeError: an unknown option.
+        ValueError: an invalid option value, or a malformed ground truth / tool schema (``GroundTruthError``).
+    """
+    if kwargs:
+        unknown = set(kwargs) - set(_OPTION_NAMES) - VERL_REWARD_KWARGS
+        if unknown:
+            raise TypeError(f"awpo compute_score: unknown option(s) {sorted(unknown)}; valid: {list(_OPTION_NAMES)}")
+    options = outcome_options(kwargs) if kwargs else _DEFAULT_OPTIONS
+    parsed = parse_response(solution_str, require_thinking=options.require_thinking)
+    return outcome_components(score_response(parsed, ground_truth, extra_info, options))
