@@ -56,3 +56,20 @@ def run_python(
         pytest.fail(f"python {' '.join(args)} did not finish within {timeout} s; last output:\n{output[-4000:]}")
     finally:
         shutil.rmtree(ray_tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's tiny BPE tokenizer with Qwen3's chat template, built once per session."""
+    from awpo.tiny_model import build_tiny_tokenizer
+
+    path = tmp_path_factory.mktemp("tiny_tokenizer")
+    build_tiny_tokenizer(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer(tiny_tokenizer_dir: Path):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(tiny_tokenizer_dir))

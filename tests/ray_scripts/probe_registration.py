@@ -18,13 +18,17 @@ class ProbeTaskRunner:
         import sys as actor_sys
 
         imported_before = "awpo.advantage" in actor_sys.modules
+        from verl.experimental.reward_loop.reward_manager import get_reward_manager_cls
         from verl.trainer.ppo import core_algos
+        from verl.trainer.ppo.reward import resolve_reward_manager_cls
 
         report = {
             "imported_before_verl": imported_before,
             "awpo_registered": "awpo" in core_algos.ADV_ESTIMATOR_REGISTRY,
             "estimator_module": core_algos.get_adv_estimator_fn("awpo").__module__,
             "adv_estimator": config.algorithm.adv_estimator,
+            "reward_manager": get_reward_manager_cls("awpo").__module__,
+            "resolved_reward_manager": resolve_reward_manager_cls(config).__name__,
         }
         with open(config.probe_result_path, "w") as handle:
             json.dump(report, handle)

@@ -1,0 +1,117 @@
+"""The ``awpo`` reward manager (``reward.reward_manager.name=awpo``), registered in verl's reward-loop registry.
+
+For each rollout it decodes the response, parses it once (:mod:`awpo.rewards.parser`), computes the outcome reward
+(:mod:`awpo.rewards.outcome`) and the reasoning reward, and returns verl's ``{"reward_score", "reward_extra_info"}``.
+``reward_extra_info`` carries ``outcome`` and ``reasoning`` — the two streams the AWPO estimator combines — plus the
+outcome components; every sample reports the same keys, as verl requires. ``reasoning`` is NaN (missing) until a
+judge is configured.
+
+Options (``reward.reward_kwargs.*``): ``outcome`` (fine | binary), ``string_match`` (normalized | exact),
+``require_thinking`` (bool). With ``reward.custom_reward_function.path`` set, that function computes the outcome
+reward instead (a float, or a dict with ``score``; its other keys are reported too).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from verl import DataProto
+from verl.experimental.reward_loop.reward_manager import register
+from verl.experimental.reward_loop.reward_manager.base import RawRewardFn, RewardManagerBase
+
+from awpo.advantage import REASONING_KEY
+from awpo.rewards.outcome import OutcomeOptions
+from awpo.rewards.parser import parse_response
+from awpo.rewards.score import outcome_components, outcome_options, score_response
+
+MANAGER_NAME = "awpo"
+OPTIONS_PREFIX = "reward.reward_kwargs."
+KNOWN_OPTIONS = frozenset({"outcome", "string_match", "require_thinking"})
+
+
+def read_reward_options(config: DictConfig) -> OutcomeOptions:
+    """The manager's options from ``config.reward.reward_kwargs``.
+
+    Raises:
+        ValueError: an unknown key or an invalid value, naming ``reward.reward_kwargs.<key>``.
+    """
+    raw = config.reward.get("reward_kwargs") or {}
+    options = OmegaConf.to_container(raw, resolve=True) if isinstance(raw, DictConfig) else dict(raw)
+    unknown = sorted(set(options) - KNOWN_OPTIONS)
+    if unknown:
+        raise ValueError(
+            f"{OPTIONS_PREFIX}{unknown[0]}: unknown option for the awpo reward manager; "
+            f"valid: {', '.join(sorted(KNOWN_OPTIONS))}"
+        )
+    return outcome_options(options, prefix=OPTIONS_PREFIX)
+
+
+@register(MANAGER_NAME)
+class AWPORewardManager(RewardManagerBase):
+    """Outcome + reasoning rewards for tool-use rollouts (see the module docstring)."""
+
+    def __init__(
+        self,
+        config: DictConfig,
+        tokenizer: Any,
+        compute_score: RawRewardFn = None,
+        reward_router_address: str | None = None,
+        reward_model_tokenizer: Any = None,
+    ) -> None:
+        super().__init__(config, tokenizer, compute_score)
+        self.options = read_reward_options(config)
+        custom_path = config.reward.get("custom_reward_function", {}).get("path")
+        self.custom_outcome = compute_score if custom_path else None
+        self.reward_router_address = reward_router_address
+
+    async def run_single(self, data: DataProto) -> dict[str, Any]:
+        """Score the final output of one trajectory.
+
+        Args:
+            data: the trajectory's outputs (verl passes one ``DataProto`` per trajectory); the last one is scored.
+
+        Returns:
+            ``{"reward_score": float, "reward_extra_info": {name: float}}``.
+        """
+        item = data[-1]
+        response_ids = item.batch["responses"]
+        valid_length = int(item.batch["attention_mask"][-response_ids.shape[-1] :].sum())
+        non_tensors = item.non_tensor_batch
+        ground_truth = non_tensors["reward_model"]["ground_truth"]
+        extra_info = non_tensors.get("extra_info") or {}
+        response = await self.loop.run_in_executor(
+            None, lambda: self.tokenizer.decode(response_ids[:valid_length], skip_special_tokens=True)
+        )
+        if self.custom_outcome is not None:
+            components = await self._custom_outcome(non_tensors["data_source"], response, ground_truth, extra_info)
+        else:
+            parsed = parse_response(response, require_thinking=self.options.require_thinking)
+            components = outcome_components(score_response(parsed, ground_truth, extra_info, self.options))
+        reward_extra_info = {**components, REASONING_KEY: math.nan}
+        return {"reward_score": components["score"], "reward_extra_info": reward_extra_info}
+
+    async def _custom_outcome(
+        self, data_source: str, response: str, ground_truth: str, extra_info: Mapping[str, Any]
+    ) -> dict[str, float]:
+        kwargs = {
+            "data_source": data_source,
+            "solution_str": response,
+            "ground_truth": ground_truth,
+            "extra_info": dict(extra_info),
+        }
+        if inspect.iscoroutinefunction(self.custom_outcome):
+            result = await self.custom_outcome(**kwargs)
+        else:
+            result = await self.loop.run_in_executor(None, lambda: self.custom_outcome(**kwargs))
+        if isinstance(result, Mapping):
+            if "score" not in result:
+                raise ValueError("reward.custom_reward_function returned a dict without 'score'")
+            components = {key: float(value) for key, value in result.items()}
+        else:
+            components = {"score": float(result)}
+        components.setdefault("outcome", components["score"])
+        return components
