@@ -13,8 +13,9 @@ import logging
 
 logger = logging.getLogger(__name__)
 
-# Modules whose import registers something in verl: the "awpo" advantage estimator and the "awpo" reward manager.
-REGISTERING_MODULES = ("awpo.advantage", "awpo.rewards.manager")
+# Modules whose import registers something in verl: the "awpo" advantage estimator, the "awpo" reward manager and
+# the "awpo_tool_agent" agent loop.
+REGISTERING_MODULES = ("awpo.advantage", "awpo.rewards.manager", "awpo.agent_loop")
 
 try:
     for module in REGISTERING_MODULES:

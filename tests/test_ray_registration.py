@@ -1,5 +1,5 @@
-"""The ``awpo`` estimator and reward manager are registered inside a Ray actor started the way verl starts its
-TaskRunner, through the package's ``verl.plugins`` entry point alone."""
+"""The ``awpo`` estimator, reward manager and agent loop are registered inside a Ray actor started the way verl
+starts its TaskRunner, through the package's ``verl.plugins`` entry point alone."""
 
 from __future__ import annotations
 
@@ -27,4 +27,5 @@ def test_registration_reaches_the_task_runner_actor(tmp_path: Path) -> None:
         "adv_estimator": "awpo",
         "reward_manager": "awpo.rewards.manager",
         "resolved_reward_manager": "AWPORewardManager",
+        "agent_loop": {"_target_": "awpo.agent_loop.AWPOToolAgentLoop"},
     }

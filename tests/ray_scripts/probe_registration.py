@@ -18,6 +18,7 @@ class ProbeTaskRunner:
         import sys as actor_sys
 
         imported_before = "awpo.advantage" in actor_sys.modules
+        from verl.experimental.agent_loop.agent_loop import _agent_loop_registry
         from verl.experimental.reward_loop.reward_manager import get_reward_manager_cls
         from verl.trainer.ppo import core_algos
         from verl.trainer.ppo.reward import resolve_reward_manager_cls
@@ -29,6 +30,7 @@ class ProbeTaskRunner:
             "adv_estimator": config.algorithm.adv_estimator,
             "reward_manager": get_reward_manager_cls("awpo").__module__,
             "resolved_reward_manager": resolve_reward_manager_cls(config).__name__,
+            "agent_loop": _agent_loop_registry.get("awpo_tool_agent"),
         }
         with open(config.probe_result_path, "w") as handle:
             json.dump(report, handle)
