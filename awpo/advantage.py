@@ -28,11 +28,11 @@ from verl.trainer.ppo.core_algos import register_adv_est
 
 from awpo.config import AWPOConfig
 from awpo.groupwise import GroupMoments, Groups, factorize_groups, group_moments
+from awpo.rewards.columns import REASONING as REASONING_KEY
 
 logger = logging.getLogger(__name__)
 
 ESTIMATOR_NAME = "awpo"
-REASONING_KEY = "reasoning"
 GRPO_EPSILON = 1e-6
 
 

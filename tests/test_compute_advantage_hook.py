@@ -177,3 +177,23 @@ def test_attached_column_length_mismatch_is_a_clear_error(verl_registries: None)
     context = TrainerStepContext(columns={"reasoning": np.array([0.5, 0.5])})
     with trainer_step_context(context), pytest.raises(ValueError, match="column 'reasoning' has 2 values"):
         call_verl(make_batch(with_reasoning=False))
+
+
+def test_reward_columns_become_step_metrics(verl_registries: None) -> None:
+    """The reward manager's outcome-component and judge columns turn into awpo_reward/* and judge/* metrics."""
+    install_advantage_hook()
+    batch = make_batch()
+    n = len(REWARDS)
+    batch.non_tensor_batch["format"] = np.array([1.0] * (n - 2) + [0.0] * 2)
+    batch.non_tensor_batch["exact_match"] = np.array(REWARDS)
+    batch.non_tensor_batch["judge_status"] = np.array([0.0] * (n - 2) + [2.0, 1.0])  # one timeout, one no-reasoning
+    batch.non_tensor_batch["judge_latency_s"] = np.array([0.1] * (n - 2) + [5.0, 0.0])
+    batch.non_tensor_batch["judge_cache_hit"] = np.array([0.0, 1.0] + [0.0] * (n - 2))
+    batch.non_tensor_batch["judge_clamped"] = np.zeros(n)
+    metrics = call_verl(batch).meta_info[METRICS_META_KEY]
+    assert metrics["awpo_reward/format_mean"] == pytest.approx((n - 2) / n)
+    assert metrics["awpo_reward/exact_match_mean"] == pytest.approx(sum(REWARDS) / n)
+    assert metrics["judge/failures/timeout"] == 1.0
+    assert metrics["judge/no_reasoning_frac"] == pytest.approx(1 / n)
+    assert metrics["judge/cache_hit_frac"] == pytest.approx(1 / (n - 1))
+    assert "awpo/gate_mean" in metrics

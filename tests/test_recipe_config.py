@@ -9,6 +9,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from awpo.config import AWPOConfig, AWPOConfigError
+from awpo.rewards.judge import JudgeConfig
+from awpo.rewards.outcome import OutcomeOptions
 from recipe.awpo.compose import compose_awpo_config
 from recipe.awpo.main_awpo import prepare_config
 from tests.conftest import run_python
@@ -23,6 +25,16 @@ MINIMAL_TRAINING_OVERRIDES = [
     "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=2",
     "actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu=2",
 ]
+
+
+def test_recipe_reward_defaults_equal_the_code_defaults() -> None:
+    config = compose_awpo_config()
+    assert config.reward.reward_manager.name == "awpo"
+    kwargs = OmegaConf.to_container(config.reward.reward_kwargs)
+    judge = kwargs.pop("judge")
+    assert kwargs == dataclasses.asdict(OutcomeOptions())
+    assert JudgeConfig.from_mapping(judge) == JudgeConfig()
+    assert set(judge) == {field.name for field in dataclasses.fields(JudgeConfig)}
 
 
 def test_recipe_defaults_equal_the_estimator_defaults() -> None:

@@ -12,7 +12,9 @@ import torch
 from verl import DataProto
 from verl.trainer.ppo.reward import load_reward_manager
 
+from awpo.rewards.judge import JudgeStatus
 from awpo.rewards.manager import AWPORewardManager
+from tests.judge_server import JudgeServer
 from recipe.awpo.compose import compose_awpo_config
 
 TOOLS = json.dumps(
@@ -34,7 +36,20 @@ TOOLS = json.dumps(
 GROUND_TRUTH = json.dumps({"calls": [{"name": "get_weather", "arguments": {"city": "Sydney", "days": 3}}]})
 MESSAGES = [{"role": "user", "content": "Weather in Sydney for 3 days?"}]
 RESPONSE_LENGTH = 96
-EXTRA_KEYS = {"score", "outcome", "format", "exact_match", "correct_name", "n_pred_calls", "n_gold_calls", "reasoning"}
+EXTRA_KEYS = {
+    "score",
+    "outcome",
+    "format",
+    "exact_match",
+    "correct_name",
+    "n_pred_calls",
+    "n_gold_calls",
+    "reasoning",
+    "judge_status",
+    "judge_latency_s",
+    "judge_cache_hit",
+    "judge_clamped",
+}
 
 
 def rollout(tokenizer, response: str, ground_truth: str = GROUND_TRUTH) -> DataProto:
@@ -60,9 +75,9 @@ def rollout(tokenizer, response: str, ground_truth: str = GROUND_TRUTH) -> DataP
     )
 
 
-def call_text(arguments: dict) -> str:
+def call_text(arguments: dict, reasoning: str = "The user wants the weather.") -> str:
     body = json.dumps({"name": "get_weather", "arguments": arguments})
-    return f"<think>\nThe user wants the weather.\n</think>\n\n<tool_call>\n{body}\n</tool_call>"
+    return f"<think>\n{reasoning}\n</think>\n\n<tool_call>\n{body}\n</tool_call>"
 
 
 @pytest.mark.asyncio
@@ -75,7 +90,8 @@ async def test_load_reward_manager_and_run_single(tiny_tokenizer) -> None:
     assert correct["reward_score"] == 1.0
     assert set(correct["reward_extra_info"]) == EXTRA_KEYS
     assert correct["reward_extra_info"]["outcome"] == 1.0
-    assert math.isnan(correct["reward_extra_info"]["reasoning"])
+    assert 0.0 <= correct["reward_extra_info"]["reasoning"] <= 1.0  # the default rule judge
+    assert correct["reward_extra_info"]["judge_status"] == float(JudgeStatus.OK)
 
     wrong = await manager.run_single(rollout(tiny_tokenizer, call_text({"city": "Sydney", "days": "3"})))
     assert wrong["reward_score"] == 0.0
@@ -108,7 +124,7 @@ async def test_custom_reward_function_computes_the_outcome(tiny_tokenizer, tmp_p
     assert result["reward_score"] == 0.25
     assert result["reward_extra_info"]["outcome"] == 0.25
     assert result["reward_extra_info"]["bonus"] == 1.0
-    assert math.isnan(result["reward_extra_info"]["reasoning"])
+    assert 0.0 <= result["reward_extra_info"]["reasoning"] <= 1.0
 
 
 def test_bad_reward_kwargs_name_the_key(tiny_tokenizer) -> None:
@@ -123,3 +139,72 @@ async def test_malformed_ground_truth_is_a_clear_error(tiny_tokenizer) -> None:
     manager = load_reward_manager(compose_awpo_config(), tiny_tokenizer)
     with pytest.raises(ValueError, match="ground truth is not valid JSON"):
         await manager.run_single(rollout(tiny_tokenizer, call_text({"city": "Sydney"}), ground_truth="oops"))
+
+
+@pytest.mark.asyncio
+async def test_rule_judge_ranks_grounded_reasoning_above_contradictory(tiny_tokenizer) -> None:
+    manager = load_reward_manager(compose_awpo_config(), tiny_tokenizer)
+    grounded = call_text(
+        {"city": "Sydney", "days": 3},
+        "The user asks for the weather in Sydney for 3 days. get_weather takes a city and a number of days, "
+        "so I will call get_weather with city Sydney and days 3.",
+    )
+    contradictory = call_text(
+        {"city": "Paris", "days": 9}, "No tool is needed here; I will just answer from memory without calling anything."
+    )
+    good = await manager.run_single(rollout(tiny_tokenizer, grounded))
+    bad = await manager.run_single(rollout(tiny_tokenizer, contradictory))
+    assert good["reward_extra_info"]["reasoning"] > bad["reward_extra_info"]["reasoning"]
+
+
+@pytest.mark.asyncio
+async def test_empty_reasoning_is_missing_not_zero(tiny_tokenizer) -> None:
+    manager = load_reward_manager(compose_awpo_config(), tiny_tokenizer)
+    result = await manager.run_single(rollout(tiny_tokenizer, call_text({"city": "Sydney", "days": 3}, reasoning="")))
+    assert result["reward_score"] == 1.0
+    assert math.isnan(result["reward_extra_info"]["reasoning"])
+    assert result["reward_extra_info"]["judge_status"] == float(JudgeStatus.NO_REASONING)
+
+
+@pytest.mark.asyncio
+async def test_openai_judge_scores_through_a_real_server(tiny_tokenizer) -> None:
+    with JudgeServer(score="8") as server:
+        config = compose_awpo_config(
+            [
+                "reward.reward_kwargs.judge.backend=openai",
+                f"reward.reward_kwargs.judge.base_url={server.base_url}",
+                "reward.reward_kwargs.judge.model=judge",
+            ]
+        )
+        manager = load_reward_manager(config, tiny_tokenizer)
+        first = await manager.run_single(rollout(tiny_tokenizer, call_text({"city": "Sydney", "days": 3})))
+        again = await manager.run_single(rollout(tiny_tokenizer, call_text({"city": "Sydney", "days": 3})))
+        assert server.request_count == 1
+    assert first["reward_extra_info"]["reasoning"] == pytest.approx(0.8)
+    assert again["reward_extra_info"]["judge_cache_hit"] == 1.0
+    request_text = json.dumps(server.requests[0].body)
+    assert "get_weather" in request_text and "The user wants the weather." in request_text
+
+
+@pytest.mark.asyncio
+async def test_judge_outage_degrades_to_missing_reasoning(tiny_tokenizer) -> None:
+    config = compose_awpo_config(
+        [
+            "reward.reward_kwargs.judge.backend=openai",
+            "reward.reward_kwargs.judge.base_url=http://127.0.0.1:9/v1",
+            "reward.reward_kwargs.judge.model=judge",
+            "reward.reward_kwargs.judge.max_retries=1",
+            "reward.reward_kwargs.judge.backoff_base_s=0.01",
+            "reward.reward_kwargs.judge.backoff_max_s=0.02",
+        ]
+    )
+    manager = load_reward_manager(config, tiny_tokenizer)
+    result = await manager.run_single(rollout(tiny_tokenizer, call_text({"city": "Sydney", "days": 3})))
+    assert result["reward_score"] == 1.0
+    assert math.isnan(result["reward_extra_info"]["reasoning"])
+    assert result["reward_extra_info"]["judge_status"] == float(JudgeStatus.CONNECTION)
+
+
+def test_bad_judge_settings_name_the_key(tiny_tokenizer) -> None:
+    with pytest.raises(ValueError, match=r"reward\.reward_kwargs\.judge\.backend"):
+        load_reward_manager(compose_awpo_config(["reward.reward_kwargs.judge.backend=gpt"]), tiny_tokenizer)

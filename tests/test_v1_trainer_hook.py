@@ -25,8 +25,10 @@ def test_reward_extra_columns_reads_agent_loop_extra_fields() -> None:
         {"other": 1},
         {"reward_extra_info": {"reasoning": None}},
     ]
-    columns = reward_extra_columns(entries, ["reasoning"])
+    columns = reward_extra_columns(entries, ["reasoning", "outcome", "judge_status"])
+    assert set(columns) == {"reasoning", "outcome"}  # nobody reports judge_status
     np.testing.assert_array_equal(columns["reasoning"], [0.25, 0.75, math.nan, math.nan, math.nan])
+    np.testing.assert_array_equal(columns["outcome"], [1.0, math.nan, 0.0, math.nan, math.nan])
 
 
 def test_v1_compute_advantage_with_real_transfer_queue(tmp_path: Path) -> None:
@@ -43,3 +45,6 @@ def test_v1_compute_advantage_with_real_transfer_queue(tmp_path: Path) -> None:
     assert metrics["awpo/reasoning_valid_frac"] == pytest.approx(7 / 8)
     assert metrics["awpo/tied_group_frac"] == pytest.approx(0.5)
     assert metrics["awpo/reasoning_contrib_abs_mean"] > 0
+    assert metrics["awpo_reward/format_mean"] == 1.0
+    assert metrics["judge/no_reasoning_frac"] == pytest.approx(1 / 8)
+    assert metrics["judge/failures/timeout"] == 0.0

@@ -1,20 +1,24 @@
 """The ``awpo`` reward manager (``reward.reward_manager.name=awpo``), registered in verl's reward-loop registry.
 
 For each rollout it decodes the response, parses it once (:mod:`awpo.rewards.parser`), computes the outcome reward
-(:mod:`awpo.rewards.outcome`) and the reasoning reward, and returns verl's ``{"reward_score", "reward_extra_info"}``.
-``reward_extra_info`` carries ``outcome`` and ``reasoning`` — the two streams the AWPO estimator combines — plus the
-outcome components; every sample reports the same keys, as verl requires. ``reasoning`` is NaN (missing) until a
-judge is configured.
+(:mod:`awpo.rewards.outcome`) and the reasoning reward with the judge (:mod:`awpo.rewards.judge`), and returns
+verl's ``{"reward_score", "reward_extra_info"}``. The reward score is the outcome reward; ``reward_extra_info``
+carries ``outcome`` and ``reasoning`` — the two streams the AWPO estimator combines (``reasoning`` is NaN when the
+judge could not score the sample) — plus the outcome components and the judge's per-sample columns
+(``judge_status``, ``judge_latency_s``, ``judge_cache_hit``, ``judge_clamped``), from which the trainer hook
+computes the ``judge/*`` step metrics. Every sample reports the same keys, as verl requires.
 
 Options (``reward.reward_kwargs.*``): ``outcome`` (fine | binary), ``string_match`` (normalized | exact),
-``require_thinking`` (bool). With ``reward.custom_reward_function.path`` set, that function computes the outcome
-reward instead (a float, or a dict with ``score``; its other keys are reported too).
+``require_thinking`` (bool), ``judge`` (the judge settings, :class:`awpo.rewards.judge.JudgeConfig`; default: the
+``rule`` backend). With ``reward.custom_reward_function.path`` set, that function computes the outcome reward
+instead (a float, or a dict with ``score``; its other keys are reported too). One judge per process serves every
+sample (its concurrency cap, cache and connection pool are shared).
 """
 
 from __future__ import annotations
 
 import inspect
-import math
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,17 +27,21 @@ from verl import DataProto
 from verl.experimental.reward_loop.reward_manager import register
 from verl.experimental.reward_loop.reward_manager.base import RawRewardFn, RewardManagerBase
 
-from awpo.advantage import REASONING_KEY
-from awpo.rewards.outcome import OutcomeOptions
-from awpo.rewards.parser import parse_response
+from awpo.rewards.columns import JUDGE_COLUMNS, REASONING
+from awpo.rewards.judge import Judge, JudgeConfig, JudgeInput
+from awpo.rewards.outcome import OutcomeOptions, parse_ground_truth
+from awpo.rewards.parser import ParsedResponse, parse_response
 from awpo.rewards.score import outcome_components, outcome_options, score_response
 
 MANAGER_NAME = "awpo"
 OPTIONS_PREFIX = "reward.reward_kwargs."
-KNOWN_OPTIONS = frozenset({"outcome", "string_match", "require_thinking"})
+JUDGE_OPTION = "judge"
+KNOWN_OPTIONS = frozenset({"outcome", "string_match", "require_thinking", JUDGE_OPTION})
+
+_judges: dict[tuple[JudgeConfig, str | None], Judge] = {}
 
 
-def read_reward_options(config: DictConfig) -> OutcomeOptions:
+def read_reward_options(config: DictConfig) -> tuple[OutcomeOptions, JudgeConfig]:
     """The manager's options from ``config.reward.reward_kwargs``.
 
     Raises:
@@ -47,7 +55,15 @@ def read_reward_options(config: DictConfig) -> OutcomeOptions:
             f"{OPTIONS_PREFIX}{unknown[0]}: unknown option for the awpo reward manager; "
             f"valid: {', '.join(sorted(KNOWN_OPTIONS))}"
         )
-    return outcome_options(options, prefix=OPTIONS_PREFIX)
+    return outcome_options(options, prefix=OPTIONS_PREFIX), JudgeConfig.from_mapping(options.get(JUDGE_OPTION) or {})
+
+
+def shared_judge(config: JudgeConfig, router_address: str | None) -> Judge:
+    """The process-wide judge for these settings (created on first use)."""
+    key = (config, router_address)
+    if key not in _judges:
+        _judges[key] = Judge(config, router_address=router_address)
+    return _judges[key]
 
 
 @register(MANAGER_NAME)
@@ -63,10 +79,10 @@ class AWPORewardManager(RewardManagerBase):
         reward_model_tokenizer: Any = None,
     ) -> None:
         super().__init__(config, tokenizer, compute_score)
-        self.options = read_reward_options(config)
+        self.options, judge_config = read_reward_options(config)
+        self.judge = shared_judge(judge_config, reward_router_address)
         custom_path = config.reward.get("custom_reward_function", {}).get("path")
         self.custom_outcome = compute_score if custom_path else None
-        self.reward_router_address = reward_router_address
 
     async def run_single(self, data: DataProto) -> dict[str, Any]:
         """Score the final output of one trajectory.
@@ -86,13 +102,36 @@ class AWPORewardManager(RewardManagerBase):
         response = await self.loop.run_in_executor(
             None, lambda: self.tokenizer.decode(response_ids[:valid_length], skip_special_tokens=True)
         )
+        parsed = parse_response(response, require_thinking=self.options.require_thinking)
         if self.custom_outcome is not None:
             components = await self._custom_outcome(non_tensors["data_source"], response, ground_truth, extra_info)
         else:
-            parsed = parse_response(response, require_thinking=self.options.require_thinking)
             components = outcome_components(score_response(parsed, ground_truth, extra_info, self.options))
-        reward_extra_info = {**components, REASONING_KEY: math.nan}
+        judged = await self.judge.score(self._judge_input(parsed, non_tensors, ground_truth, extra_info))
+        judge_columns = judged.to_extra_info()
+        reward_extra_info = {
+            **components,
+            REASONING: judged.score,
+            **{name: judge_columns[name] for name in JUDGE_COLUMNS},
+        }
         return {"reward_score": components["score"], "reward_extra_info": reward_extra_info}
+
+    def _judge_input(
+        self, parsed: ParsedResponse, non_tensors: Mapping[str, Any], ground_truth: str, extra_info: Mapping[str, Any]
+    ) -> JudgeInput:
+        tools = extra_info.get("tools")
+        reference = None
+        if self.judge.config.include_reference:
+            gold = parse_ground_truth(ground_truth, tools if isinstance(tools, str) else None)
+            reference = tuple({"name": call.name, "arguments": call.arguments} for call in gold)
+        return JudgeInput(
+            messages=tuple(non_tensors.get("raw_prompt") or ()),
+            tools=tuple(json.loads(tools)) if isinstance(tools, str) else (),
+            reasoning=parsed.reasoning or "",
+            calls=tuple({"name": call.name, "arguments": call.arguments} for call in parsed.calls),
+            answer=parsed.answer,
+            reference=reference,
+        )
 
     async def _custom_outcome(
         self, data_source: str, response: str, ground_truth: str, extra_info: Mapping[str, Any]

@@ -27,6 +27,7 @@ from verl import DataProto
 
 from awpo.advantage import ESTIMATOR_NAME, REASONING_KEY, compute_awpo
 from awpo.config import AWPOConfig
+from awpo.trainer.reward_metrics import reward_metrics
 
 METRICS_META_KEY = "awpo_metrics"
 
@@ -76,7 +77,7 @@ def compute_advantage(
     """Drop-in replacement for ``verl.trainer.ppo.ray_trainer.compute_advantage`` (same signature and result).
 
     For ``adv_estimator == "awpo"`` it writes ``advantages`` and ``returns`` (B, T) into ``data.batch``, the
-    ``awpo/*`` metrics into ``data.meta_info["awpo_metrics"]`` (and into the step context's metrics when a trainer
+    ``awpo/*`` metrics and the reward-column metrics (:func:`reward_metrics`) into ``data.meta_info["awpo_metrics"]`` (and into the step context's metrics when a trainer
     attached one), and returns ``data``. Any other estimator goes to verl's original function.
     """
     if adv_estimator != ESTIMATOR_NAME:
@@ -115,9 +116,10 @@ def compute_advantage(
         advantages = per_row.to(data.batch["token_level_rewards"].dtype).unsqueeze(-1) * data.batch["response_mask"]
     data.batch["advantages"] = advantages
     data.batch["returns"] = advantages
-    data.meta_info[METRICS_META_KEY] = result.metrics
+    metrics = {**result.metrics, **reward_metrics(selected.non_tensor_batch)}
+    data.meta_info[METRICS_META_KEY] = metrics
     if context is not None:
-        context.metrics.update(result.metrics)
+        context.metrics.update(metrics)
     return data
 
 

@@ -2,9 +2,10 @@
 
 The V1 ``PPOTrainer._compute_advantage`` fetches only ``uid, response_mask, rm_scores, ...`` from TransferQueue, so
 the reward manager's ``reward_extra_info`` (stored under each output's ``extra_fields``) never reaches the
-estimator. :class:`AWPOAdvantageMixin` fetches the reasoning reward for the step's keys and attaches it to verl's
-own ``_compute_advantage`` through :func:`awpo.trainer.advantage_hook.trainer_step_context`; the ``awpo/*``
-metrics land in the step's metrics dict. :func:`awpo_trainer_class` builds the AWPO variant of any V1 trainer
+estimator. :class:`AWPOAdvantageMixin` fetches the reasoning reward (and the outcome-component and judge columns)
+for the step's keys and attaches them to verl's own ``_compute_advantage`` through
+:func:`awpo.trainer.advantage_hook.trainer_step_context`; the ``awpo/*``, ``awpo_reward/*`` and ``judge/*`` metrics
+land in the step's metrics dict. :func:`awpo_trainer_class` builds the AWPO variant of any V1 trainer
 class, so ``trainer.v1.trainer_mode`` keeps its name (verl tests ``trainer_mode == "sync"`` in many places).
 """
 
@@ -19,7 +20,8 @@ import transfer_queue as tq
 from transfer_queue import KVBatchMeta
 from verl.trainer.ppo.v1.trainer_base import PPOTrainer
 
-from awpo.advantage import ESTIMATOR_NAME, REASONING_KEY
+from awpo.advantage import ESTIMATOR_NAME
+from awpo.rewards.columns import TRAINER_COLUMNS
 from awpo.trainer.advantage_hook import TrainerStepContext, trainer_step_context
 
 EXTRA_FIELDS = "extra_fields"
@@ -35,9 +37,11 @@ def reward_extra_columns(extra_fields: Sequence[Any], names: Sequence[str]) -> d
         names: the ``reward_extra_info`` keys to collect.
 
     Returns:
-        ``{name: (B,) float64 array}``, NaN where a response has no value for ``name``.
+        ``{name: (B,) float64 array}`` for each name that at least one response reports; NaN where a response has
+        no value for it. Names no response reports are left out (the reward manager does not produce them).
     """
     columns = {name: np.full(len(extra_fields), math.nan, dtype=np.float64) for name in names}
+    reported: set[str] = set()
     for row, entry in enumerate(extra_fields):
         fields = getattr(entry, "data", entry)
         info = fields.get(REWARD_EXTRA_INFO) if isinstance(fields, dict) else None
@@ -47,7 +51,8 @@ def reward_extra_columns(extra_fields: Sequence[Any], names: Sequence[str]) -> d
             value = info.get(name)
             if value is not None:
                 columns[name][row] = float(value)
-    return columns
+                reported.add(name)
+    return {name: column for name, column in columns.items() if name in reported}
 
 
 class AWPOAdvantageMixin:
@@ -58,7 +63,7 @@ class AWPOAdvantageMixin:
             return super()._compute_advantage(batch, metrics)
         fetched = tq.kv_batch_get(keys=batch.keys, partition_id=batch.partition_id, select_fields=[EXTRA_FIELDS])
         context = TrainerStepContext(
-            columns=reward_extra_columns(list(fetched[EXTRA_FIELDS]), (REASONING_KEY,)),
+            columns=reward_extra_columns(list(fetched[EXTRA_FIELDS]), TRAINER_COLUMNS),
             batch_keys=list(batch.keys),
             metrics=metrics,
         )

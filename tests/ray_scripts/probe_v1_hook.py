@@ -33,7 +33,14 @@ def put_rollouts(partition_id: str) -> KVBatchMeta:
     keys, fields, tags = [], [], []
     for prompt, (outcomes, reasonings) in enumerate(zip(OUTCOMES, REASONING, strict=True)):
         for session, (outcome, reasoning) in enumerate(zip(outcomes, reasonings, strict=True)):
-            info = {"outcome": outcome}
+            info = {
+                "outcome": outcome,
+                "format": 1.0,
+                "judge_status": 0.0 if reasoning is not None else 1.0,
+                "judge_latency_s": 0.01,
+                "judge_cache_hit": 0.0,
+                "judge_clamped": 0.0,
+            }
             if reasoning is not None:
                 info["reasoning"] = reasoning
             length = 3 + session
@@ -101,7 +108,7 @@ def main() -> None:
         "stock_metric_keys": sorted(k for k in stock_metrics if k.startswith("awpo/")),
         "awpo_equals_expected": bool(torch.allclose(awpo_advantages, expected(reasoning=True))),
         "awpo_differs_from_stock": bool(not torch.allclose(awpo_advantages, stock_advantages)),
-        "awpo_metrics": {k: v for k, v in awpo_metrics.items() if k.startswith("awpo/")},
+        "awpo_metrics": {k: v for k, v in awpo_metrics.items() if k.startswith(("awpo/", "awpo_reward/", "judge/"))},
     }
     with open(sys.argv[1], "w") as handle:
         json.dump(report, handle)
