@@ -14,8 +14,8 @@ from verl.trainer.ppo.reward import load_reward_manager
 
 from awpo.rewards.judge import JudgeStatus
 from awpo.rewards.manager import AWPORewardManager
-from tests.judge_server import JudgeServer
 from recipe.awpo.compose import compose_awpo_config
+from tests.judge_server import JudgeServer
 
 TOOLS = json.dumps(
     [

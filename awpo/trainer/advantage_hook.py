@@ -77,8 +77,9 @@ def compute_advantage(
     """Drop-in replacement for ``verl.trainer.ppo.ray_trainer.compute_advantage`` (same signature and result).
 
     For ``adv_estimator == "awpo"`` it writes ``advantages`` and ``returns`` (B, T) into ``data.batch``, the
-    ``awpo/*`` metrics and the reward-column metrics (:func:`reward_metrics`) into ``data.meta_info["awpo_metrics"]`` (and into the step context's metrics when a trainer
-    attached one), and returns ``data``. Any other estimator goes to verl's original function.
+    ``awpo/*`` metrics and the reward-column metrics (:func:`reward_metrics`) into
+    ``data.meta_info["awpo_metrics"]`` (and into the step context's metrics when a trainer attached one), and
+    returns ``data``. Any other estimator goes to verl's original function.
     """
     if adv_estimator != ESTIMATOR_NAME:
         return _verl_original()(
