@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from verl.trainer.main_ppo import TaskRunnerV1
+from verl.trainer.main_ppo_v0 import BaseTaskRunner
 from verl.trainer.main_ppo_v0 import TaskRunner as LegacyTaskRunner
 
 from awpo.trainer.advantage_hook import install_advantage_hook
@@ -37,6 +38,12 @@ class AWPOTaskRunnerV1(TaskRunnerV1.__ray_actor_class__):
 
 class AWPOLegacyTaskRunner(LegacyTaskRunner.__ray_actor_class__):
     """verl's legacy ``RayPPOTrainer`` TaskRunner with the AWPO hooks (``trainer.use_v1=false``)."""
+
+    def __init__(self) -> None:
+        # verl's TaskRunner.__init__ is only ``super().__init__()``, but verl's class is hidden behind its
+        # @ray.remote wrapper, so Ray ships a by-value copy of it to the actor, where that zero-argument super()
+        # no longer matches the instance. Calling the base initialiser directly does the same work.
+        BaseTaskRunner.__init__(self)
 
     def run(self, config: Any) -> None:
         install_trainer_hooks(config)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import transfer_queue as tq
 from transfer_queue import KVBatchMeta
+from verl.trainer.ppo.v1.replay_buffer import ReplayBuffer
 from verl.trainer.ppo.v1.trainer_base import PPOTrainer
 
 from awpo.advantage import ESTIMATOR_NAME
@@ -25,6 +26,7 @@ from awpo.rewards.columns import TRAINER_COLUMNS
 from awpo.trainer.advantage_hook import TrainerStepContext, trainer_step_context
 
 EXTRA_FIELDS = "extra_fields"
+POLL_INTERVAL_KEY = "replay_poll_interval_s"
 REWARD_EXTRA_INFO = "reward_extra_info"
 
 
@@ -56,7 +58,16 @@ def reward_extra_columns(extra_fields: Sequence[Any], names: Sequence[str]) -> d
 
 
 class AWPOAdvantageMixin:
-    """Overrides ``PPOTrainer._compute_advantage`` to hand the reasoning reward to the ``awpo`` estimator."""
+    """Overrides ``PPOTrainer._compute_advantage`` to hand the reasoning reward to the ``awpo`` estimator, and
+    applies ``trainer.v1.replay_poll_interval_s`` (how often the replay buffer polls TransferQueue for finished
+    rollouts; verl hard-codes 2 s, a floor under every step that dominates tiny CPU runs)."""
+
+    def _build_replay_buffer(self) -> ReplayBuffer:
+        buffer = super()._build_replay_buffer()
+        interval = self.config.trainer.v1.get(POLL_INTERVAL_KEY)
+        if interval is not None:
+            buffer.poll_interval = float(interval)
+        return buffer
 
     def _compute_advantage(self, batch: KVBatchMeta, metrics: dict) -> KVBatchMeta:
         if self.config.algorithm.adv_estimator != ESTIMATOR_NAME:

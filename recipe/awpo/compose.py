@@ -10,9 +10,11 @@ from omegaconf import DictConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
 CONFIG_NAME = "awpo_trainer"
+CPU_CONFIG_NAME = "awpo_cpu"
 
 
-def compose_awpo_config(overrides: Sequence[str] = ()) -> DictConfig:
-    """The config ``python -m recipe.awpo.main_awpo <overrides>`` would train with (before device/validation)."""
+def compose_awpo_config(overrides: Sequence[str] = (), config_name: str = CONFIG_NAME) -> DictConfig:
+    """The config ``python -m recipe.awpo.main_awpo [--config-name NAME] <overrides>`` would train with (before
+    device detection and validation)."""
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None):
-        return compose(config_name=CONFIG_NAME, overrides=list(overrides))
+        return compose(config_name=config_name, overrides=list(overrides))

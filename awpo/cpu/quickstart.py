@@ -1,0 +1,117 @@
+"""The quick start: a few real AWPO training steps on a CPU, from nothing.
+
+    python -m awpo.cpu.quickstart [--output-dir outputs/quickstart] [--steps 4] [hydra overrides...]
+
+1. builds a tiny random Qwen3 model and a tokenizer with Qwen3's chat template (:mod:`awpo.tiny_model`);
+2. converts the bundled sample data (``examples/data/xlam_sample.json``, xLAM format) with ``data_preprocess.xlam``;
+3. trains with ``recipe.awpo.main_awpo`` through the CPU launcher (:mod:`awpo.cpu.launch`): the ``awpo``
+   estimator, the ``awpo`` reward manager with the ``rule`` judge and the ``awpo_tool_agent`` loop, validating
+   before and after training and saving a checkpoint at the last step. verl prints every step's metrics, the
+   ``awpo/*`` ones included.
+
+Model and data are built once and reused by later runs; the checkpoint directory is replaced on every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from awpo.cpu import launch
+from awpo.tiny_model import build_tiny_model, build_tiny_tokenizer
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_DATA = REPO_ROOT / "examples" / "data" / "xlam_sample.json"
+
+
+def prepare_model(directory: Path) -> Path:
+    """The tiny model and tokenizer in ``directory`` (built when absent)."""
+    if not (directory / "config.json").exists():
+        build_tiny_model(directory, build_tiny_tokenizer())
+    return directory
+
+
+def prepare_data(directory: Path) -> Path:
+    """The sample data converted to ``train.parquet``/``val.parquet`` in ``directory`` (converted when absent)."""
+    from data_preprocess import xlam
+
+    if not (directory / "train.parquet").exists():
+        status = xlam.main(
+            [
+                "--input",
+                str(SAMPLE_DATA),
+                "--output-dir",
+                str(directory),
+                "--val-ratio",
+                "0.2",
+                "--irrelevance-ratio",
+                "0.1",
+            ]
+        )
+        if status != 0:
+            raise SystemExit(f"[quickstart] converting {SAMPLE_DATA} failed (exit {status})")
+    return directory
+
+
+def training_overrides(model: Path, data: Path, checkpoints: Path, steps: int) -> list[str]:
+    """Hydra overrides of the quick-start run (on top of the awpo_cpu config)."""
+    return [
+        f"actor_rollout_ref.model.path={model}",
+        f"data.train_files={data / 'train.parquet'}",
+        f"data.val_files={data / 'val.parquet'}",
+        "data.train_batch_size=4",
+        "data.max_prompt_length=1024",
+        "data.max_response_length=128",
+        "data.filter_overlong_prompts=true",
+        "actor_rollout_ref.rollout.n=4",
+        "actor_rollout_ref.rollout.prompt_length=1024",
+        "actor_rollout_ref.rollout.response_length=128",
+        "actor_rollout_ref.actor.ppo_mini_batch_size=4",
+        "actor_rollout_ref.actor.optim.lr=1e-4",
+        "actor_rollout_ref.actor.use_kl_loss=false",
+        "algorithm.use_kl_in_reward=false",
+        f"trainer.total_training_steps={steps}",
+        f"trainer.save_freq={steps}",
+        f"trainer.test_freq={steps}",
+        "trainer.val_before_train=true",
+        f"trainer.default_local_dir={checkpoints}",
+        "trainer.project_name=awpo-quickstart",
+        "trainer.experiment_name=tiny-qwen3-cpu",
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False
+    )
+    parser.add_argument("--output-dir", type=Path, default=REPO_ROOT / "outputs" / "quickstart")
+    parser.add_argument("--steps", type=int, default=4, help="training steps (default 4)")
+    parser.add_argument("--timeout-s", type=float, default=900.0, help="stop the training run after this long")
+    args, overrides = parser.parse_known_args(argv)
+    output = args.output_dir.resolve()
+    started = time.monotonic()
+    print(f"[quickstart] tiny Qwen3 model and tokenizer → {output / 'model'}", flush=True)
+    model = prepare_model(output / "model")
+    print(f"[quickstart] converting {SAMPLE_DATA.relative_to(REPO_ROOT)} → {output / 'data'}", flush=True)
+    data = prepare_data(output / "data")
+    checkpoints = output / "checkpoints"
+    shutil.rmtree(checkpoints, ignore_errors=True)
+    print(f"[quickstart] training {args.steps} AWPO steps on the CPU (checkpoints → {checkpoints})", flush=True)
+    status = launch.run(
+        [*training_overrides(model, data, checkpoints, args.steps), *overrides], timeout_s=args.timeout_s
+    )
+    elapsed = time.monotonic() - started
+    if status == 0:
+        saved = sorted(path.name for path in checkpoints.glob("global_step_*"))
+        print(f"[quickstart] done in {elapsed:.0f} s; checkpoints: {', '.join(saved) or 'none'} in {checkpoints}")
+    else:
+        print(f"[quickstart] training failed (exit {status}) after {elapsed:.0f} s", file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
