@@ -197,3 +197,37 @@ def test_reward_columns_become_step_metrics(verl_registries: None) -> None:
     assert metrics["judge/no_reasoning_frac"] == pytest.approx(1 / n)
     assert metrics["judge/cache_hit_frac"] == pytest.approx(1 / (n - 1))
     assert "awpo/gate_mean" in metrics
+
+
+def test_gdpo_baseline_runs_on_the_v1_batch_with_missing_reasoning(verl_registries: None) -> None:
+    """verl's gdpo fed with the reward manager's outcome and reasoning columns: in the V1 layout (no prompts or
+    attention mask in the advantage batch) it gives what it gives on a full legacy batch, with a missing reasoning
+    reward counted as 0 instead of turning the group's advantages into NaN."""
+    install_advantage_hook()
+    config = OmegaConf.merge(
+        ALGORITHM, {"adv_estimator": "gdpo", "gdpo_reward_keys": ["outcome", "reasoning"]}
+    )
+    keys = [f"{uid}_{row % 4}_0" for row, uid in enumerate(UIDS)]
+    columns = {"outcome": np.array(REWARDS), "reasoning": np.array(REASONING)}
+    v1_batch = make_batch(with_reasoning=False)
+    with trainer_step_context(TrainerStepContext(columns=columns, batch_keys=keys)):
+        ours = v1_utils.compute_advantage_for_multi_trajectories(
+            v1_batch, batch_keys=keys, adv_estimator="gdpo", config=config
+        )
+    legacy = make_batch()
+    legacy.non_tensor_batch["reasoning"] = np.nan_to_num(np.array(REASONING), nan=0.0)
+    prompt_length = 3
+    legacy.batch["prompts"] = torch.ones(len(REWARDS), prompt_length, dtype=torch.long)
+    legacy.batch["attention_mask"] = torch.cat(
+        [torch.ones(len(REWARDS), prompt_length), legacy.batch["response_mask"]], dim=1
+    ).long()
+    reference, _ = core_algos.get_adv_estimator_fn("gdpo")(
+        token_level_rewards=legacy.batch["token_level_rewards"],
+        response_mask=legacy.batch["response_mask"],
+        index=np.array(UIDS, dtype=object),
+        config=config,
+        non_tensor_batch=legacy.non_tensor_batch,
+        batch=legacy.batch,
+    )
+    assert torch.isfinite(ours.batch["advantages"]).all()
+    torch.testing.assert_close(ours.batch["advantages"], reference)

@@ -30,6 +30,7 @@ from awpo.config import AWPOConfig
 from awpo.trainer.reward_metrics import reward_metrics
 
 METRICS_META_KEY = "awpo_metrics"
+GDPO_NAME = "gdpo"
 
 
 @dataclass
@@ -79,10 +80,17 @@ def compute_advantage(
     For ``adv_estimator == "awpo"`` it writes ``advantages`` and ``returns`` (B, T) into ``data.batch``, the
     ``awpo/*`` metrics and the reward-column metrics (:func:`reward_metrics`) into
     ``data.meta_info["awpo_metrics"]`` (and into the step context's metrics when a trainer attached one), and
-    returns ``data``. Any other estimator goes to verl's original function.
+    returns ``data``. Any other estimator goes to verl's original function, with the trainer's attached columns;
+    for ``gdpo`` (a baseline fed with the reward manager's columns) missing component values count as 0, as in
+    AWPO's naive_sum, and the V1 batch gets the ``prompts``/``attention_mask`` layout GDPO reads.
     """
+    context = _step_context.get()
+    if context is not None:
+        _attach_columns(data, context.columns)
     if adv_estimator != ESTIMATOR_NAME:
-        return _verl_original()(
+        if adv_estimator == GDPO_NAME:
+            _prepare_gdpo_inputs(data, config)
+        data = _verl_original()(
             data,
             adv_estimator=adv_estimator,
             gamma=gamma,
@@ -91,11 +99,11 @@ def compute_advantage(
             norm_adv_by_std_in_grpo=norm_adv_by_std_in_grpo,
             config=config,
         )
+        if context is not None:
+            context.metrics.update(reward_metrics(data.non_tensor_batch))
+        return data
     from verl.trainer.ppo.ray_trainer import compute_response_mask
 
-    context = _step_context.get()
-    if context is not None:
-        _attach_columns(data, context.columns)
     if "response_mask" not in data.batch:
         data.batch["response_mask"] = compute_response_mask(data)
 
@@ -191,3 +199,22 @@ def _attach_columns(data: DataProto, columns: dict[str, np.ndarray]) -> None:
                 f"AWPO trainer hook: column {name!r} has {len(values)} values for a batch of {len(data)} responses"
             )
         data.non_tensor_batch[name] = np.asarray(values)
+
+
+def _prepare_gdpo_inputs(data: DataProto, config: Any) -> None:
+    """Make verl's GDPO usable on the reward manager's columns in both trainers.
+
+    GDPO puts each ``algorithm.gdpo_reward_keys`` column at the last response token, which it locates from
+    ``batch["prompts"]`` and ``batch["attention_mask"]``. The V1 trainer's advantage batch carries neither, so an
+    empty prompt and the response mask stand in (same position). A missing value (NaN, e.g. a failed judge call)
+    would make every advantage of its group NaN; it counts as 0.
+    """
+    keys = config.get("gdpo_reward_keys") if config is not None else None
+    for key in keys or ():
+        if key in data.non_tensor_batch:
+            values = np.asarray(data.non_tensor_batch[key], dtype=np.float64)
+            data.non_tensor_batch[key] = np.nan_to_num(values, nan=0.0)
+    if "prompts" not in data.batch and "response_mask" in data.batch:
+        response_mask = data.batch["response_mask"]
+        data.batch["prompts"] = torch.zeros(response_mask.shape[0], 0, dtype=torch.long)
+        data.batch["attention_mask"] = response_mask.long()

@@ -23,7 +23,7 @@ from verl.trainer.ppo.v1.trainer_base import PPOTrainer
 
 from awpo.advantage import ESTIMATOR_NAME
 from awpo.rewards.columns import TRAINER_COLUMNS
-from awpo.trainer.advantage_hook import TrainerStepContext, trainer_step_context
+from awpo.trainer.advantage_hook import GDPO_NAME, TrainerStepContext, trainer_step_context
 
 EXTRA_FIELDS = "extra_fields"
 POLL_INTERVAL_KEY = "replay_poll_interval_s"
@@ -58,7 +58,8 @@ def reward_extra_columns(extra_fields: Sequence[Any], names: Sequence[str]) -> d
 
 
 class AWPOAdvantageMixin:
-    """Overrides ``PPOTrainer._compute_advantage`` to hand the reasoning reward to the ``awpo`` estimator, and
+    """Overrides ``PPOTrainer._compute_advantage`` to hand the reward manager's columns to the ``awpo`` estimator
+    (and to verl's ``gdpo``, the multi-reward baseline, which the V1 trainer otherwise cannot feed), and
     applies ``trainer.v1.replay_poll_interval_s`` (how often the replay buffer polls TransferQueue for finished
     rollouts; verl hard-codes 2 s, a floor under every step that dominates tiny CPU runs)."""
 
@@ -70,11 +71,16 @@ class AWPOAdvantageMixin:
         return buffer
 
     def _compute_advantage(self, batch: KVBatchMeta, metrics: dict) -> KVBatchMeta:
-        if self.config.algorithm.adv_estimator != ESTIMATOR_NAME:
+        algorithm = self.config.algorithm
+        if algorithm.adv_estimator == ESTIMATOR_NAME:
+            names = TRAINER_COLUMNS
+        elif algorithm.adv_estimator == GDPO_NAME:
+            names = (*TRAINER_COLUMNS, *(algorithm.get("gdpo_reward_keys") or ()))
+        else:
             return super()._compute_advantage(batch, metrics)
         fetched = tq.kv_batch_get(keys=batch.keys, partition_id=batch.partition_id, select_fields=[EXTRA_FIELDS])
         context = TrainerStepContext(
-            columns=reward_extra_columns(list(fetched[EXTRA_FIELDS]), TRAINER_COLUMNS),
+            columns=reward_extra_columns(list(fetched[EXTRA_FIELDS]), tuple(dict.fromkeys(names))),
             batch_keys=list(batch.keys),
             metrics=metrics,
         )

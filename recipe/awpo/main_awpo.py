@@ -4,13 +4,16 @@ The config is ``recipe/awpo/config/awpo_trainer.yaml``: verl 0.9.1's ``ppo_train
 ``pkg://verl.trainer.config``) with ``algorithm.adv_estimator=awpo`` and the ``algorithm.awpo.*`` block. Training
 runs in verl's own trainers (V1 by default, legacy with ``trainer.use_v1=false``); the only difference from
 ``python -m verl.trainer.main_ppo`` is the TaskRunner, which installs the AWPO hooks in its process.
+``AWPO_DRY_RUN=1`` prints the composed, validated config (interpolations resolved) and exits before Ray starts.
 """
 
 from __future__ import annotations
 
+import os
+
 import hydra
 import ray
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from verl.trainer.main_ppo import run_ppo
 from verl.trainer.ppo.utils import need_critic, need_reference_policy
 from verl.utils.config import validate_config
@@ -18,6 +21,8 @@ from verl.utils.device import auto_set_device
 
 from awpo.config import AWPOConfig, AWPOConfigError
 from awpo.trainer.task_runner import AWPOLegacyTaskRunner, AWPOTaskRunnerV1
+
+DRY_RUN_ENV = "AWPO_DRY_RUN"
 
 
 def prepare_config(config: DictConfig) -> None:
@@ -37,11 +42,15 @@ def prepare_config(config: DictConfig) -> None:
 
 @hydra.main(config_path="config", config_name="awpo_trainer", version_base=None)
 def main(config: DictConfig) -> None:
-    """Compose, validate and train."""
+    """Compose, validate and train; with ``AWPO_DRY_RUN=1`` print the validated config and stop before Ray."""
     try:
         prepare_config(config)
     except AWPOConfigError as error:
         raise SystemExit(f"[awpo] invalid config: {error}") from None
+    if os.environ.get(DRY_RUN_ENV) == "1":
+        print(OmegaConf.to_yaml(config, resolve=True), end="")
+        print(f"[awpo] dry run: the config above is valid; set {DRY_RUN_ENV}=0 (or unset it) to train")
+        return
     runner = AWPOTaskRunnerV1 if config.trainer.use_v1 else AWPOLegacyTaskRunner
     run_ppo(config, task_runner_class=ray.remote(runner))
 
