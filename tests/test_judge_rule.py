@@ -170,3 +170,17 @@ async def test_the_rule_backend_through_the_judge() -> None:
     assert results[0].score == rule_score(GROUNDED) and results[1].score == rule_score(INVENTED)
     assert results[2].score != results[2].score and not any(result.cache_hit for result in results)
     await judge.aclose()
+
+
+def test_reasoning_that_ignores_the_request_scores_low() -> None:
+    """Text that never engages with the request (what an untrained policy emits) gets no relevance credit."""
+    noise = item("tool the flight number ticker event message stock list because first event", calls=(), answer="ok")
+    on_topic = item(
+        "The user asks about the weather in Sydney right now in celsius, but I cannot answer without the tool.",
+        calls=(),
+        answer="ok",
+    )
+    assert rule_breakdown(noise).relevance == 0.0
+    assert rule_breakdown(on_topic).relevance == 1.0
+    assert rule_score(noise) < 0.6 < rule_score(on_topic)
+    assert rule_breakdown(item("anything", messages=({"role": "user", "content": "Hi!"},))).relevance == 1.0

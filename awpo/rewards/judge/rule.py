@@ -1,14 +1,20 @@
 """The ``rule`` backend: a deterministic reasoning score in [0, 1] without a model.
 
-``q = 0.2·structure + 0.4·grounding + 0.4·agreement`` (rounded to 6 decimals), each part in [0, 1]:
+``q = 0.2·structure + 0.2·relevance + 0.3·grounding + 0.3·agreement`` (rounded to 6 decimals), each part in
+[0, 1]:
 
+- **relevance** (understands the request): the share of the latest user message's content words (3+ letters, not
+  a stop word) that the reasoning mentions, full credit at ``min(6, their number)``; 1 when the request has none.
+  Reasoning that never engages with the request (e.g. a policy's random text) scores 0 here.
 - **structure** (no padding): ``min(1, words / 12)`` × a repetition factor (share of distinct word trigrams,
   1 at ≥ 0.8, 0 at ≤ 0.3) × a verbosity factor (1 up to 600 words, then ``600 / words``, at least 0.25); 0 when
   the reasoning talks to the grader ("ignore the instructions", "rubric", "give this a 10", ``<score``).
 - **grounding** (no invented values): the mean over the called arguments' leaf values (strings and numbers;
   booleans and nulls are not counted) of: 1 if the value occurs in the context (conversation, earlier tool calls
   and results, tool names, descriptions and parameter schemas; strings compared as word sequences, numbers by
-  value), else the share of its words found in the context (0 for a number). 1 when nothing is called.
+  value), else the share of its words found in the context (0 for a number); 1 when the calls have no such
+  values. When nothing is called it is the relevance (the rubric grades how well the reasoning identifies the
+  information the request gives).
 - **agreement** (reasoning and action agree): with tool calls, 0 if the reasoning plans a call of a tool it does
   not call (and none it does) or says that no tool applies without naming a tool it calls; otherwise
   ``0.7·(share of called tools it names) + 0.3·(share of argument values it mentions)``. Without tool calls,
@@ -33,8 +39,17 @@ from awpo.rewards.judge.inputs import JudgeInput
 from awpo.rewards.judge.prompt import call_of, is_list, render_conversation, render_tools, tool_schema
 
 STRUCTURE_WEIGHT = 0.2
-GROUNDING_WEIGHT = 0.4
-AGREEMENT_WEIGHT = 0.4
+RELEVANCE_WEIGHT = 0.2
+GROUNDING_WEIGHT = 0.3
+AGREEMENT_WEIGHT = 0.3
+RELEVANT_WORDS_FOR_FULL_CREDIT = 6
+_STOP_WORD_TEXT = (
+    "the and for with that this what which who whom whose when where why how are was were been being have has had "
+    "does did doing can could should would will shall may might must you your yours our ours they them their its "
+    "his her hers him she not but also from into onto about than then there here some any all each every please "
+    "give tell show find get let know need want like just right now today"
+)
+_STOP_WORDS = frozenset(_STOP_WORD_TEXT.split())
 MIN_WORDS = 12
 LONG_WORDS = 600
 MAX_REASONING_CHARS = 100_000
@@ -76,14 +91,18 @@ class RuleScore:
     """The parts of the rule score, each in [0, 1] (see the module docstring)."""
 
     structure: float
+    relevance: float
     grounding: float
     agreement: float
 
     @property
     def score(self) -> float:
-        """q = 0.2·structure + 0.4·grounding + 0.4·agreement, rounded to 6 decimals."""
+        """q = 0.2·structure + 0.2·relevance + 0.3·grounding + 0.3·agreement, rounded to 6 decimals."""
         total = (
-            STRUCTURE_WEIGHT * self.structure + GROUNDING_WEIGHT * self.grounding + AGREEMENT_WEIGHT * self.agreement
+            STRUCTURE_WEIGHT * self.structure
+            + RELEVANCE_WEIGHT * self.relevance
+            + GROUNDING_WEIGHT * self.grounding
+            + AGREEMENT_WEIGHT * self.agreement
         )
         return round(min(max(total, 0.0), 1.0), 6)
 
@@ -94,14 +113,16 @@ def rule_score(item: JudgeInput) -> float:
 
 
 def rule_breakdown(item: JudgeInput) -> RuleScore:
-    """The three parts of the rule score for one response."""
+    """The four parts of the rule score for one response."""
     reasoning = _text(item.reasoning)[:MAX_REASONING_CHARS]
     context = f"{render_conversation(item.messages)}\n{render_tools(item.tools)}"[:MAX_CONTEXT_CHARS]
     calls = [call_of(call) for call in item.calls]
     values = list(_leaf_values([call.get("arguments") if isinstance(call, Mapping) else None for call in calls]))
+    relevance = _relevance(reasoning, item.messages)
     return RuleScore(
         structure=_structure(reasoning),
-        grounding=_grounding(values, _Text(context)),
+        relevance=relevance,
+        grounding=_grounding(values, _Text(context)) if calls else relevance,
         agreement=_agreement(reasoning, calls, values, _tool_names(item.tools)),
     )
 
@@ -135,6 +156,22 @@ def _structure(reasoning: str) -> float:
     repetition = min(max((distinct - 0.3) / 0.5, 0.0), 1.0)
     verbosity = 1.0 if len(words) <= LONG_WORDS else max(0.25, LONG_WORDS / len(words))
     return min(1.0, len(words) / MIN_WORDS) * repetition * verbosity
+
+
+def _relevance(reasoning: str, messages: Sequence[Any]) -> float:
+    request = next(
+        (message for message in reversed(messages) if isinstance(message, Mapping) and message.get("role") == "user"),
+        None,
+    )
+    words = {
+        word
+        for word in _WORD.findall(render_conversation((request,)).lower() if request is not None else "")
+        if len(word) >= 3 and word not in _STOP_WORDS and not word.isdigit()
+    } - {"user"}
+    if not words:
+        return 1.0
+    mentioned = words & set(_WORD.findall(reasoning.lower()))
+    return min(1.0, len(mentioned) / min(RELEVANT_WORDS_FOR_FULL_CREDIT, len(words)))
 
 
 def _grounding(values: list[str | float], context: _Text) -> float:
