@@ -45,3 +45,15 @@ def python_language() -> Any:
     from bfcl_eval.constants.enums import Language
 
     return Language.PYTHON
+
+
+def checker_language(category: str) -> Any:
+    """The ``Language`` bfcl-eval checks a category's answers in: JAVA / JAVASCRIPT for simple_java /
+    simple_javascript (argument values are Java / JavaScript source strings), PYTHON otherwise."""
+    from bfcl_eval.constants.enums import Language
+
+    if category == "simple_java":
+        return Language.JAVA
+    if category == "simple_javascript":
+        return Language.JAVASCRIPT
+    return Language.PYTHON

@@ -1,0 +1,271 @@
+#!/usr/bin/env bash
+# Full BFCL v4 evaluation of a trained checkpoint on a GPU machine: bfcl-eval's own generation and scoring, then the
+# BFCL v4 summary and the BFCL v3 buckets papers report. Run `bash scripts/eval_bfcl.sh --help` for details.
+set -euo pipefail
+
+usage() {
+  cat <<'USAGE'
+Usage: bash scripts/eval_bfcl.sh CHECKPOINT [--dry-run]
+
+CHECKPOINT is a Hugging Face model directory (config.json, tokenizer files, weights), e.g. verl's merged
+checkpoints/<project>/<experiment>/global_step_N/actor/huggingface. The script
+  1. creates the separate bfcl-eval venv if needed (requirements-bfcl.txt; bfcl-eval pins numpy 1.26),
+  2. starts `vllm serve CHECKPOINT` (hermes tool parser, qwen3 reasoning parser) in the background and waits for
+     /health (or uses AWPO_BFCL_ENDPOINT), stopping the server when the script exits,
+  3. runs `bfcl generate` with bfcl-eval's Qwen3 FC handler (registry name AWPO_BFCL_MODEL, pointed at the
+     checkpoint with --local-model-path and at the server with --skip-server-setup), then `bfcl evaluate`,
+  4. prints the BFCL v4 summary and the re-aggregated BFCL v3 buckets (python -m awpo.eval.bfcl_summary) and the
+     project parser's offline re-score of the single-turn results (python -m awpo.eval.bfcl).
+Results go to AWPO_BFCL_OUTPUT_DIR (bfcl's BFCL_PROJECT_ROOT): result/, score/, summary.json,
+offline_report.json, vllm.log. Re-running resumes: entries already in result/ are not generated again.
+
+Options:
+  --dry-run   print every command (venv, server, generate, evaluate, summary) and the .env; run nothing
+  -h, --help  show this help
+
+Environment (defaults in brackets):
+  AWPO_BFCL_OUTPUT_DIR     BFCL_PROJECT_ROOT [<repo>/outputs/bfcl/<checkpoint path with / as _>]
+  AWPO_BFCL_CATEGORIES     comma-separated bfcl categories or collections [single_turn,multi_turn]
+                           (add agentic for the full v4 Overall; web_search needs SERPAPI_API_KEY in the env)
+  AWPO_BFCL_MODEL          bfcl-eval registry name; any Qwen/Qwen3-*-FC entry selects the same Qwen3 FC handler
+                           and only labels result/ and the CSVs [Qwen/Qwen3-8B-FC]
+  AWPO_BFCL_THREADS        concurrent requests [32]
+  AWPO_BFCL_TEMPERATURE    sampling temperature [0.001, bfcl's default]
+  AWPO_BFCL_PORT           port of the vLLM server [1053]
+  AWPO_BFCL_GPUS           GPUs for vLLM (CUDA_VISIBLE_DEVICES), e.g. 0,1 [unset: vLLM's default]
+  AWPO_BFCL_TP             vLLM --tensor-parallel-size [number of AWPO_BFCL_GPUS, else 1]
+  AWPO_BFCL_GPU_MEMORY_UTILIZATION  [0.90]
+  AWPO_BFCL_MAX_MODEL_LEN  vLLM --max-model-len [unset: the model's]
+  AWPO_BFCL_DTYPE          vLLM --dtype [bfloat16]
+  AWPO_BFCL_TOOL_PARSER    vLLM --tool-call-parser [hermes]
+  AWPO_BFCL_REASONING_PARSER  vLLM --reasoning-parser, empty for none [qwen3]
+  AWPO_BFCL_VLLM_ARGS      extra vLLM arguments, split on spaces [none]
+  AWPO_BFCL_VLLM           the vllm executable [<repo>/.venv/bin/vllm if present, else vllm]
+  AWPO_BFCL_STARTUP_TIMEOUT_S  seconds to wait for /health [900]
+  AWPO_BFCL_ENDPOINT       an existing OpenAI-compatible base URL (http://HOST:PORT/v1) that serves CHECKPOINT
+                           under the model name CHECKPOINT (its absolute path); no server is started
+  AWPO_BFCL_VENV           the bfcl-eval venv [<repo>/.venv-bfcl]
+  AWPO_BFCL_PYTHON         interpreter that creates it [python3]
+  PYTHON                   the project's interpreter, for the summary [<repo>/.venv/bin/python]
+USAGE
+}
+
+fail() {
+  echo "eval_bfcl.sh: $*" >&2
+  exit 1
+}
+
+dry_run=0
+positional=()
+for arg in "$@"; do
+  case "$arg" in
+    -h | --help) usage; exit 0 ;;
+    --dry-run) dry_run=1 ;;
+    -*) echo "eval_bfcl.sh: unknown option $arg" >&2; usage >&2; exit 2 ;;
+    *) positional+=("$arg") ;;
+  esac
+done
+if ((${#positional[@]} != 1)); then
+  echo "eval_bfcl.sh: expected exactly one CHECKPOINT (a Hugging Face model directory), got ${#positional[@]}" >&2
+  usage >&2
+  exit 2
+fi
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+checkpoint="$(realpath -m -- "${positional[0]}")"
+checkpoint_name="${checkpoint#"$repo_root"/}"
+checkpoint_name="${checkpoint_name#/}"
+output_dir="$(realpath -m -- "${AWPO_BFCL_OUTPUT_DIR:-$repo_root/outputs/bfcl/${checkpoint_name//[^A-Za-z0-9._-]/_}}")"
+categories="${AWPO_BFCL_CATEGORIES:-single_turn,multi_turn}"
+model="${AWPO_BFCL_MODEL:-Qwen/Qwen3-8B-FC}"
+threads="${AWPO_BFCL_THREADS:-32}"
+temperature="${AWPO_BFCL_TEMPERATURE:-0.001}"
+port="${AWPO_BFCL_PORT:-1053}"
+timeout_s="${AWPO_BFCL_STARTUP_TIMEOUT_S:-900}"
+venv="${AWPO_BFCL_VENV:-$repo_root/.venv-bfcl}"
+venv_python="${AWPO_BFCL_PYTHON:-python3}"
+project_python="${PYTHON:-$repo_root/.venv/bin/python}"
+endpoint="${AWPO_BFCL_ENDPOINT:-}"
+gpus="${AWPO_BFCL_GPUS:-}"
+[[ "$port" =~ ^[0-9]+$ ]] && ((port > 0 && port < 65536)) || fail "AWPO_BFCL_PORT must be a number in 1..65535, got '$port'"
+[[ "$threads" =~ ^[1-9][0-9]*$ ]] || fail "AWPO_BFCL_THREADS must be a positive whole number, got '$threads'"
+[[ "$timeout_s" =~ ^[0-9]+$ ]] || fail "AWPO_BFCL_STARTUP_TIMEOUT_S must be a whole number of seconds"
+[[ -z "$categories" ]] && fail "AWPO_BFCL_CATEGORIES is empty"
+if [[ -n "$gpus" ]]; then
+  IFS=, read -r -a gpu_list <<<"$gpus"
+  tensor_parallel="${AWPO_BFCL_TP:-${#gpu_list[@]}}"
+else
+  tensor_parallel="${AWPO_BFCL_TP:-1}"
+fi
+
+if [[ -z "${AWPO_BFCL_VLLM:-}" && -x "$repo_root/.venv/bin/vllm" ]]; then
+  vllm_bin="$repo_root/.venv/bin/vllm"
+else
+  vllm_bin="${AWPO_BFCL_VLLM:-vllm}"
+fi
+read -r -a extra_args <<<"${AWPO_BFCL_VLLM_ARGS:-}"
+# bfcl's Qwen3 FC handler builds the prompt itself, calls /v1/completions and splits <think> and <tool_call> out of
+# the raw text on its own: vLLM's tool-call and reasoning parsers act only on /v1/chat/completions (and
+# /v1/responses), so they do not touch BFCL; they are on for any chat client of this server.
+server_command=(
+  "$vllm_bin" serve "$checkpoint"
+  --served-model-name "$checkpoint"
+  --host 127.0.0.1
+  --port "$port"
+  --tensor-parallel-size "$tensor_parallel"
+  --gpu-memory-utilization "${AWPO_BFCL_GPU_MEMORY_UTILIZATION:-0.90}"
+  --dtype "${AWPO_BFCL_DTYPE:-bfloat16}"
+  --enable-auto-tool-choice
+  --tool-call-parser "${AWPO_BFCL_TOOL_PARSER:-hermes}"
+)
+if [[ -n "${AWPO_BFCL_REASONING_PARSER-qwen3}" ]]; then
+  server_command+=(--reasoning-parser "${AWPO_BFCL_REASONING_PARSER-qwen3}")
+fi
+if [[ -n "${AWPO_BFCL_MAX_MODEL_LEN:-}" ]]; then
+  server_command+=(--max-model-len "$AWPO_BFCL_MAX_MODEL_LEN")
+fi
+server_command+=(${extra_args[@]+"${extra_args[@]}"})
+if [[ -n "$endpoint" ]]; then
+  base_url="${endpoint%/}"
+else
+  base_url="http://127.0.0.1:$port/v1"
+fi
+
+requirements="$repo_root/requirements-bfcl.txt"
+stamp_file="$venv/.awpo-bfcl-stamp"
+stamp_value="$(sha256sum "$requirements" | cut -d' ' -f1)"
+venv_commands=(
+  "$venv_python -m venv $venv"
+  "$venv/bin/python -m pip install --upgrade pip"
+  "$venv/bin/python -m pip install -r $requirements"
+)
+generate_command=(
+  "$venv/bin/bfcl" generate --model "$model" --test-category "$categories" --temperature "$temperature"
+  --num-threads "$threads" --skip-server-setup --local-model-path "$checkpoint"
+)
+evaluate_command=("$venv/bin/bfcl" evaluate --model "$model" --test-category "$categories")
+summary_command=("$project_python" -m awpo.eval.bfcl_summary "$output_dir/score" --model "$model"
+  --output "$output_dir/summary.json")
+offline_command=("$project_python" -m awpo.eval.bfcl "$output_dir/result" --report "$output_dir/offline_report.json")
+# bfcl-eval reads BFCL_PROJECT_ROOT/.env with override=True: it is written on every run so no stale value wins.
+# The Qwen3 FC handler sends /v1/completions requests (model = --local-model-path) to REMOTE_OPENAI_BASE_URL.
+dotenv_text="REMOTE_OPENAI_BASE_URL=$base_url"
+
+show() {  # a label, then a command with each argument shell-quoted only where it needs it
+  local label="$1" arg
+  shift
+  printf '%s' "$label"
+  for arg in "$@"; do
+    if [[ "$arg" =~ ^[A-Za-z0-9_./:=,@+%-]+$ ]]; then printf ' %s' "$arg"; else printf ' %q' "$arg"; fi
+  done
+  printf '\n'
+}
+
+if ((dry_run)); then
+  echo "checkpoint: $checkpoint"
+  [[ -d "$checkpoint" ]] || echo "  (note: $checkpoint does not exist on this machine)"
+  echo "output (BFCL_PROJECT_ROOT): $output_dir"
+  if [[ -f "$stamp_file" && "$(cat "$stamp_file")" == "$stamp_value" ]]; then
+    echo "venv: $venv is up to date"
+  else
+    for command in "${venv_commands[@]}"; do echo "venv: $command"; done
+  fi
+  if [[ -n "$endpoint" ]]; then
+    echo "server: none started; using AWPO_BFCL_ENDPOINT $base_url (must serve model '$checkpoint')"
+  else
+    [[ -n "$gpus" ]] && echo "server env: CUDA_VISIBLE_DEVICES=$gpus"
+    show "server:" "${server_command[@]}"
+    echo "server log: $output_dir/vllm.log; health: http://127.0.0.1:$port/health (timeout ${timeout_s} s)"
+  fi
+  echo "env file $output_dir/.env: $dotenv_text"
+  show "generate:" "BFCL_PROJECT_ROOT=$output_dir" "${generate_command[@]}"
+  show "evaluate:" "BFCL_PROJECT_ROOT=$output_dir" "${evaluate_command[@]}"
+  show "summary:" "${summary_command[@]}"
+  show "offline re-score:" "${offline_command[@]}"
+  exit 0
+fi
+
+[[ -f "$checkpoint/config.json" ]] || fail "$checkpoint is not a Hugging Face model directory (no config.json)"
+[[ -f "$checkpoint/tokenizer_config.json" ]] || fail "$checkpoint has no tokenizer_config.json (bfcl-eval loads the
+tokenizer from the checkpoint: save it beside the weights)"
+command -v curl >/dev/null 2>&1 || fail "curl is needed to wait for the server"
+[[ -x "$project_python" ]] || fail "the project's interpreter $project_python is missing (bash scripts/setup_env.sh --gpu)"
+mkdir -p "$output_dir"
+marker="$output_dir/checkpoint.txt"
+if [[ -f "$marker" && "$(cat "$marker")" != "$checkpoint" ]]; then
+  fail "$output_dir holds results of another checkpoint ($(cat "$marker")); bfcl would reuse them.
+Set AWPO_BFCL_OUTPUT_DIR to a new directory."
+fi
+echo "$checkpoint" >"$marker"
+
+if [[ ! -f "$stamp_file" || "$(cat "$stamp_file")" != "$stamp_value" ]]; then
+  echo "eval_bfcl.sh: installing bfcl-eval into $venv (several GB: SDKs, sentence-transformers, torch)"
+  [[ -x "$venv/bin/python" ]] || "$venv_python" -m venv "$venv"
+  echo '*' >"$venv/.gitignore"  # keep the venv out of git, ruff and pytest (like Python 3.13's venv does)
+  "$venv/bin/python" -m pip install --quiet --upgrade pip
+  "$venv/bin/python" -m pip install --quiet -r "$requirements"
+  echo "$stamp_value" >"$stamp_file"
+fi
+
+server_pid=""
+stop_server() {
+  [[ -n "$server_pid" ]] || return 0
+  kill -TERM -- "-$server_pid" 2>/dev/null || true
+  for _ in $(seq 60); do
+    kill -0 -- "-$server_pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  kill -KILL -- "-$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+trap stop_server EXIT
+trap 'exit 130' INT TERM
+
+if [[ -z "$endpoint" ]]; then
+  command -v "$vllm_bin" >/dev/null 2>&1 || fail "vLLM is not installed here ('$vllm_bin' is not on PATH).
+Install the GPU environment (bash scripts/setup_env.sh --gpu), set AWPO_BFCL_VLLM, or point AWPO_BFCL_ENDPOINT at a
+running server."
+  health_url="http://127.0.0.1:$port/health"
+  if curl -sf -o /dev/null --max-time 2 "$health_url"; then
+    fail "something already answers on $health_url; choose another AWPO_BFCL_PORT or stop it first"
+  fi
+  log_file="$output_dir/vllm.log"
+  if [[ -n "$gpus" ]]; then
+    CUDA_VISIBLE_DEVICES="$gpus" setsid "${server_command[@]}" >"$log_file" 2>&1 </dev/null &
+  else
+    setsid "${server_command[@]}" >"$log_file" 2>&1 </dev/null &
+  fi
+  server_pid=$!
+  echo "eval_bfcl.sh: started vLLM (PID $server_pid) for $checkpoint on port $port; log: $log_file"
+  deadline=$((SECONDS + timeout_s))
+  until curl -sf -o /dev/null --max-time 5 "$health_url"; do
+    if ! kill -0 "$server_pid" 2>/dev/null; then  # (the EXIT trap still ends any process left in its group)
+      echo "eval_bfcl.sh: vLLM exited before it became healthy; last lines of $log_file:" >&2
+      tail -n 40 "$log_file" >&2 || true
+      exit 1
+    fi
+    if ((SECONDS >= deadline)); then
+      echo "eval_bfcl.sh: no healthy answer from $health_url within ${timeout_s} s; last lines of $log_file:" >&2
+      tail -n 40 "$log_file" >&2 || true
+      exit 1
+    fi
+    sleep 1
+  done
+fi
+served="$(curl -sf --max-time 10 "$base_url/models")" || fail "no answer from $base_url/models"
+"$project_python" -c 'import json, sys; sys.exit(sys.argv[1] not in [m["id"] for m in json.load(sys.stdin)["data"]])' \
+  "$checkpoint" <<<"$served" || fail "$base_url does not serve a model named '$checkpoint' (bfcl sends the
+checkpoint path as the model name); it serves: $served"
+
+echo "$dotenv_text" >"$output_dir/.env"
+export BFCL_PROJECT_ROOT="$output_dir"
+echo "eval_bfcl.sh: bfcl generate ($categories) -> $output_dir/result"
+"${generate_command[@]}"
+echo "eval_bfcl.sh: bfcl evaluate -> $output_dir/score"
+"${evaluate_command[@]}"
+stop_server
+echo
+"${summary_command[@]}"
+echo
+echo "eval_bfcl.sh: the project parser's offline re-score of the single-turn results (format errors included):"
+"${offline_command[@]}" || echo "eval_bfcl.sh: the offline re-score found nothing to score (exit $?)"
