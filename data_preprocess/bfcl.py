@@ -38,25 +38,14 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
+from awpo.eval.bfcl_data import AST_CATEGORIES, DATA_PREFIX, IRRELEVANCE_CATEGORIES
 from data_preprocess.coerce import CoercionError, coerce_value
 from data_preprocess.pipeline import ConversionStats, RecordError, convert_records, positive_int, run
 from data_preprocess.reader import InputError
 from data_preprocess.schema import Call, Sample, text_message
 from data_preprocess.tool_schema import ToolSchemaError, normalize_tools
 
-VERSION_PREFIX = "BFCL_v4_"
-CATEGORIES_WITH_ANSWERS = (
-    "simple_python",
-    "multiple",
-    "parallel",
-    "parallel_multiple",
-    "live_simple",
-    "live_multiple",
-    "live_parallel",
-    "live_parallel_multiple",
-)
-IRRELEVANCE_CATEGORIES = ("irrelevance", "live_irrelevance")
-DEFAULT_CATEGORIES = CATEGORIES_WITH_ANSWERS + IRRELEVANCE_CATEGORIES
+DEFAULT_CATEGORIES = AST_CATEGORIES + IRRELEVANCE_CATEGORIES
 NOT_CONVERTED = {
     "simple_java": "its answers are Java source strings checked by BFCL's Java type converter",
     "simple_javascript": "its answers are JavaScript source strings checked by BFCL's JavaScript type converter",
@@ -86,7 +75,7 @@ def bfcl_data_dir() -> Path:
 
 def category_file(data_dir: Path, category: str, answers: bool = False) -> Path:
     """Path of a category's entries (or of its possible answers)."""
-    return (data_dir / "possible_answer" if answers else data_dir) / f"{VERSION_PREFIX}{category}.json"
+    return (data_dir / "possible_answer" if answers else data_dir) / f"{DATA_PREFIX}{category}.json"
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
@@ -206,7 +195,7 @@ def convert_entry(entry: Mapping[str, Any], category: str, answer: Mapping[str, 
         raise RecordError("malformed_record", f"{type(error).__name__}: {error}") from None
     calls: list[Call] = []
     acceptable: list[Call] | None = None
-    if category in CATEGORIES_WITH_ANSWERS:
+    if category in AST_CATEGORIES:
         truth = answer.get("ground_truth") if answer is not None else None
         if not isinstance(truth, list) or not all(isinstance(item, Mapping) and len(item) == 1 for item in truth):
             raise RecordError("missing_answer", f"no possible answer for {entry.get('id')!r}")
@@ -250,7 +239,7 @@ def iter_entries(
     """``{"category", "entry", "answer"}`` for the entries of each category, in file order."""
     for category in categories:
         answers = {}
-        if category in CATEGORIES_WITH_ANSWERS:
+        if category in AST_CATEGORIES:
             answers = {answer["id"]: answer for answer in read_jsonl(category_file(data_dir, category, answers=True))}
         for count, entry in enumerate(read_jsonl(category_file(data_dir, category))):
             if max_per_category is not None and count >= max_per_category:

@@ -27,7 +27,8 @@ if __package__ in (None, ""):
 
 import pyarrow.parquet as pq
 
-from data_preprocess.bfcl import VERSION_PREFIX, bfcl_data_dir, category_file, read_jsonl
+from awpo.eval.bfcl_data import DATA_PREFIX
+from data_preprocess.bfcl import bfcl_data_dir, category_file, read_jsonl
 from data_preprocess.merge import normalize_text
 from data_preprocess.reader import InputError
 from data_preprocess.writer import write_json_atomic
@@ -39,7 +40,7 @@ DEFAULT_MAX_EXAMPLES = 20
 
 def question_categories(data_dir: Path) -> list[str]:
     """Every BFCL category with a question file in ``data_dir``."""
-    names = (path.name[len(VERSION_PREFIX) : -len(".json")] for path in data_dir.glob(f"{VERSION_PREFIX}*.json"))
+    names = (path.name[len(DATA_PREFIX) : -len(".json")] for path in data_dir.glob(f"{DATA_PREFIX}*.json"))
     return sorted(name for name in names if name not in NOT_QUESTION_FILES)
 
 
