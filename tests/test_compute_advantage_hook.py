@@ -204,9 +204,7 @@ def test_gdpo_baseline_runs_on_the_v1_batch_with_missing_reasoning(verl_registri
     attention mask in the advantage batch) it gives what it gives on a full legacy batch, with a missing reasoning
     reward counted as 0 instead of turning the group's advantages into NaN."""
     install_advantage_hook()
-    config = OmegaConf.merge(
-        ALGORITHM, {"adv_estimator": "gdpo", "gdpo_reward_keys": ["outcome", "reasoning"]}
-    )
+    config = OmegaConf.merge(ALGORITHM, {"adv_estimator": "gdpo", "gdpo_reward_keys": ["outcome", "reasoning"]})
     keys = [f"{uid}_{row % 4}_0" for row, uid in enumerate(UIDS)]
     columns = {"outcome": np.array(REWARDS), "reasoning": np.array(REASONING)}
     v1_batch = make_batch(with_reasoning=False)
