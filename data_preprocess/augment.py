@@ -1,8 +1,10 @@
 """Seeded per-sample randomness, irrelevance augmentation (Tool-N1) and function-name masking (Hammer).
 
-Every random decision is drawn from a generator keyed by ``(seed, purpose, data_source, source_id)``, so it does
-not depend on the order, batching or subset of the input: the same record always gets the same split, the same
-augmentation and the same masked names.
+Every random decision is drawn from a generator keyed by ``(seed, purpose, data_source, source_id)``, so the same
+``source_id`` always gets the same split, the same augmentation and the same masked names, whatever the batching or
+``--max-samples``. ``source_id`` is the record's ``id`` when it has one: then the decisions do not depend on the
+order or the other records of the input. A record without ``id`` (every ToolACE record, xLAM rows without one) is
+keyed by its position in the input: reordering the input, or inserting or removing records before it, changes them.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ map, the answers as typed ground-truth calls (``[]`` answers = a no-call sample)
 unknown function, pass an unknown argument, omit a required one or hold a value that cannot be coerced to its type
 are skipped and counted by reason.
 
-Augmentations (seeded per record, independent of input order):
+Augmentations (seeded per record, keyed like the split by the record's ``id``, or by its position when it has
+none; see :mod:`data_preprocess.augment`):
 
 - ``--irrelevance-ratio R``: for a fraction R of the records that make calls, the called tools are removed and the
   ground truth becomes ``calls: []`` (Tool-N1's irrelevance augmentation; the record is replaced, not duplicated;
