@@ -3,10 +3,12 @@
     python -m data_preprocess.hammer --output-dir data/hammer [--input MadeAgents/xlam-irrelevance-7.5k]
         [--val-ratio 0.02] [--seed 0] [--max-samples N] [--mask-names [--mask-ratio 1.0]] [--irrelevance-ratio 0.0]
 
-The records are xLAM rows whose gold tool was removed and whose answers are ``"[]"``: each becomes a no-call
-sample (``calls: []``). Conversion, options and augmentations are those of :mod:`data_preprocess.xlam`, with
-``data_source = "hammer"``; ``--mask-names`` gives random function names (5-15 characters) and parameter names
-(4-10 characters), the same in the tools, their ``required`` lists and the ground truth.
+The records have the xLAM format. Hammer's irrelevance rows are xLAM rows whose gold tool was removed and whose
+answers are ``"[]"``: they become no-call samples (``calls: []``). The answers are converted exactly as in xLAM, so a
+record with non-empty answers becomes a sample with those calls. Conversion, options, augmentations and skip reasons
+are those of :mod:`data_preprocess.xlam`, with ``data_source = "hammer"``; ``--mask-names`` gives random function
+names (5-15 characters) and parameter names (4-10 characters), the same in the tools, their ``required`` lists and
+the ground truth.
 """
 
 from __future__ import annotations

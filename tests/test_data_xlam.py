@@ -149,11 +149,15 @@ def test_malformed_rows_are_counted_by_reason(tmp_path: Path) -> None:
     assert stats["calls_per_sample"] == {"1": 2, "2": 2}
 
 
-def test_hammer_irrelevance_rows_are_no_call_samples(tmp_path: Path) -> None:
+def test_hammer_irrelevance_rows_are_no_call_samples_and_calls_are_kept(tmp_path: Path) -> None:
     assert _run(hammer.main, HAMMER, tmp_path, "--val-ratio", "0") == 0
     rows = _rows(tmp_path / "train.parquet")
     assert [row["data_source"] for row in rows] == ["hammer"] * 3
-    assert [json.loads(row["reward_model"]["ground_truth"]) for row in rows[:2]] == [{"calls": []}, {"calls": []}]
+    assert [json.loads(row["reward_model"]["ground_truth"]) for row in rows] == [
+        {"calls": []},
+        {"calls": []},
+        {"calls": [{"name": "calculate_bmi", "arguments": {"weight_kg": 70, "height_m": 1.75}}]},
+    ]
     stats = _stats(tmp_path)
     assert stats["skipped_records"] == {"invalid_tools": 1}
     assert stats["calls_per_sample"] == {"0": 2, "1": 1}
