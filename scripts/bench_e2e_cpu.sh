@@ -6,7 +6,7 @@
 # Runs the quick-start configuration (tiny random Qwen3, the bundled sample data) twice back to back:
 # algorithm.awpo.mode=awpo with the rule judge, then algorithm.awpo.mode=outcome_only (GRPO). Prints the median
 # steady-state step time of each (timing_s/step of steps 2..STEPS; step 1 includes warm-up) and the ratio.
-# Target: AWPO / GRPO <= 1.15. Environment: OUTPUT_DIR (default outputs/bench_e2e_cpu).
+# Target: AWPO / GRPO <= 1.15. Environment: AWPO_BENCH_OUTPUT_DIR (default outputs/bench_e2e_cpu).
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
@@ -17,7 +17,7 @@ if ! [[ "$steps" =~ ^[0-9]+$ ]] || (( steps < 3 )); then
 fi
 bash scripts/setup_env.sh
 python="${AWPO_VENV:-$repo_root/.venv}/bin/python"
-output_dir="${OUTPUT_DIR:-$repo_root/outputs/bench_e2e_cpu}"
+output_dir="${AWPO_BENCH_OUTPUT_DIR:-$repo_root/outputs/bench_e2e_cpu}"
 mkdir -p "$output_dir"
 
 for mode in awpo outcome_only; do

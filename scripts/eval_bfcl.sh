@@ -24,7 +24,8 @@ Options:
   -h, --help  show this help
 
 Environment (defaults in brackets):
-  AWPO_BFCL_OUTPUT_DIR     BFCL_PROJECT_ROOT [<repo>/outputs/bfcl/<checkpoint path with / as _>]
+  AWPO_BFCL_OUTPUT_DIR     BFCL_PROJECT_ROOT [<repo>/outputs/bfcl/<checkpoint path relative to the repo, every
+                           character outside A-Za-z0-9._- replaced by _>]
   AWPO_BFCL_CATEGORIES     comma-separated bfcl categories or collections [single_turn,multi_turn]
                            (add agentic for the full v4 Overall; web_search needs SERPAPI_API_KEY in the env)
   AWPO_BFCL_MODEL          bfcl-eval registry name; any Qwen/Qwen3-*-FC entry selects the same Qwen3 FC handler

@@ -87,7 +87,7 @@ def test_supervise_returns_the_exit_status() -> None:
 
 
 def test_cpu_config_passes_verl_validation(tmp_path) -> None:
-    overrides = training_overrides(tmp_path / "model", tmp_path / "data", tmp_path / "ckpt", steps=2)
+    overrides = training_overrides(tmp_path / "model", tmp_path / "data", tmp_path / "out", steps=2)
     config = compose_awpo_config(overrides, config_name=CPU_CONFIG_NAME)
     assert config.actor_rollout_ref.rollout.name == "hf"
     assert config.trainer.device == "cpu"

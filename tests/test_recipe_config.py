@@ -60,6 +60,27 @@ def test_bad_awpo_setting_fails_in_prepare_config() -> None:
         prepare_config(config)
 
 
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("reward.reward_kwargs.outcome=partial", r"reward\.reward_kwargs\.outcome"),
+        ("+reward.reward_kwargs.judge.max_concurency=8", r"reward\.reward_kwargs\.judge\.max_concurency"),
+        ("reward.reward_kwargs.judge.timeout_s=-1", r"reward\.reward_kwargs\.judge\.timeout_s"),
+    ],
+)
+def test_bad_reward_option_fails_in_prepare_config(override: str, message: str) -> None:
+    config = compose_awpo_config([*MINIMAL_TRAINING_OVERRIDES, override])
+    with pytest.raises(AWPOConfigError, match=message):
+        prepare_config(config)
+
+
+def test_reward_options_of_another_manager_are_left_to_it() -> None:
+    config = compose_awpo_config(
+        [*MINIMAL_TRAINING_OVERRIDES, "reward.reward_manager.name=naive", "+reward.reward_kwargs.custom_option=1"]
+    )
+    prepare_config(config)
+
+
 def test_entry_point_rejects_a_bad_setting_before_starting_ray() -> None:
     completed = run_python(["-m", "recipe.awpo.main_awpo", "algorithm.awpo.mode=sum"], timeout=120)
     assert completed.returncode == 1

@@ -1,6 +1,7 @@
 """The quick start: a few real AWPO training steps on a CPU, from nothing.
 
-    python -m awpo.cpu.quickstart [--output-dir outputs/quickstart] [--steps 4] [hydra overrides...]
+    python -m awpo.cpu.quickstart [--output-dir outputs/quickstart] [--steps 4] [--timeout-s 900] [--stall-s 300]
+                                  [hydra overrides...]
 
 1. builds a tiny random Qwen3 model and a tokenizer with Qwen3's chat template (:mod:`awpo.tiny_model`);
 2. converts the bundled sample data (``examples/data/xlam_sample.json``, xLAM format) with ``data_preprocess.xlam``;
@@ -9,7 +10,8 @@
    before and after training and saving a checkpoint at the last step. verl prints every step's metrics, the
    ``awpo/*`` ones included.
 
-Model and data are built once and reused by later runs; the checkpoint directory is replaced on every run.
+Model and data are built once and reused by later runs; the checkpoint directory is replaced on every run. Hydra's
+run directory (the run's log and composed config) is ``<output-dir>/hydra``.
 """
 
 from __future__ import annotations
@@ -57,9 +59,10 @@ def prepare_data(directory: Path) -> Path:
     return directory
 
 
-def training_overrides(model: Path, data: Path, checkpoints: Path, steps: int) -> list[str]:
-    """Hydra overrides of the quick-start run (on top of the awpo_cpu config)."""
+def training_overrides(model: Path, data: Path, output: Path, steps: int) -> list[str]:
+    """Hydra overrides of the quick-start run (on top of the awpo_cpu config); checkpoints go to output/checkpoints."""
     return [
+        f"hydra.run.dir={output / 'hydra'}",
         f"actor_rollout_ref.model.path={model}",
         f"data.train_files={data / 'train.parquet'}",
         f"data.val_files={data / 'val.parquet'}",
@@ -78,7 +81,7 @@ def training_overrides(model: Path, data: Path, checkpoints: Path, steps: int) -
         f"trainer.save_freq={steps}",
         f"trainer.test_freq={steps}",
         "trainer.val_before_train=true",
-        f"trainer.default_local_dir={checkpoints}",
+        f"trainer.default_local_dir={output / 'checkpoints'}",
         "trainer.project_name=awpo-quickstart",
         "trainer.experiment_name=tiny-qwen3-cpu",
     ]
@@ -88,9 +91,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False
     )
-    parser.add_argument("--output-dir", type=Path, default=REPO_ROOT / "outputs" / "quickstart")
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=REPO_ROOT / "outputs" / "quickstart",
+        help="model, data, checkpoints and Hydra run directory (default <repo>/outputs/quickstart)",
+    )
     parser.add_argument("--steps", type=int, default=4, help="training steps (default 4)")
-    parser.add_argument("--timeout-s", type=float, default=900.0, help="stop the training run after this long")
+    parser.add_argument(
+        "--timeout-s", type=float, default=900.0, help="stop the training run after this many seconds (default 900)"
+    )
+    parser.add_argument(
+        "--stall-s",
+        type=float,
+        default=launch.DEFAULT_STALL_S,
+        help=f"stop the training run after this many seconds without output (default {launch.DEFAULT_STALL_S:.0f})",
+    )
     args, overrides = parser.parse_known_args(argv)
     output = args.output_dir.resolve()
     started = time.monotonic()
@@ -102,7 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     shutil.rmtree(checkpoints, ignore_errors=True)
     print(f"[quickstart] training {args.steps} AWPO steps on the CPU (checkpoints → {checkpoints})", flush=True)
     status = launch.run(
-        [*training_overrides(model, data, checkpoints, args.steps), *overrides], timeout_s=args.timeout_s
+        [*training_overrides(model, data, output, args.steps), *overrides],
+        timeout_s=args.timeout_s,
+        stall_s=args.stall_s,
     )
     elapsed = time.monotonic() - started
     if status == 0:

@@ -64,7 +64,9 @@ from awpo.eval.bfcl_summary import (
 )
 from awpo.rewards.parser import parse_response
 
-AST_CATEGORIES = (*SIMPLE, *NON_LIVE_AST, *LIVE_AST)
+# Every category the offline scorer checks against possible answers, java and javascript included (their answers
+# go through the language-specific checkers); data conversion uses the narrower bfcl_data.AST_CATEGORIES.
+CHECKED_CATEGORIES = (*SIMPLE, *NON_LIVE_AST, *LIVE_AST)
 INFERENCE_ERROR_PREFIX = "Error during inference"
 RESULT_FILE_GLOB = "BFCL_v4_*_result.json"
 MAX_ERROR_CHARS = 300
@@ -163,7 +165,7 @@ class _Category:
     def __init__(self, name: str) -> None:
         self.name = name
         self.functions = {entry["id"]: entry["function"] for entry in load_questions(name)}
-        self.answers = load_possible_answers(name) if name in AST_CATEGORIES else {}
+        self.answers = load_possible_answers(name) if name in CHECKED_CATEGORIES else {}
         self.language = checker_language(name)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 DATA_PREFIX = "BFCL_v4_"
 # Single-turn categories with possible answers whose calls are JSON-typed (python); java/javascript answers are
 # strings the checker converts with language-specific parsers, which a JSON tool-call format does not exercise.
+# These are what data conversion uses; the offline scorer checks java and javascript too (awpo.eval.bfcl).
 AST_CATEGORIES = (
     "simple_python",
     "multiple",

@@ -20,6 +20,7 @@ from verl.utils.config import validate_config
 from verl.utils.device import auto_set_device
 
 from awpo.config import AWPOConfig, AWPOConfigError
+from awpo.rewards.manager import MANAGER_NAME, read_reward_options
 from awpo.trainer.task_runner import AWPOLegacyTaskRunner, AWPOTaskRunnerV1
 
 DRY_RUN_ENV = "AWPO_DRY_RUN"
@@ -28,11 +29,20 @@ DRY_RUN_ENV = "AWPO_DRY_RUN"
 def prepare_config(config: DictConfig) -> None:
     """Check the composed config before Ray starts: AWPO settings first, then verl's own validation.
 
+    The ``awpo`` reward manager's options are checked here too, so that a typo in ``reward.reward_kwargs`` stops
+    the run before Ray starts rather than inside the reward workers.
+
     Raises:
-        awpo.config.AWPOConfigError: an invalid ``algorithm.awpo.*`` setting (the message names the key).
+        awpo.config.AWPOConfigError: an invalid ``algorithm.awpo.*`` setting, or an invalid
+            ``reward.reward_kwargs.*`` option of the ``awpo`` reward manager (the message names the key).
     """
     auto_set_device(config)
     AWPOConfig.from_algorithm_config(config.algorithm)
+    if OmegaConf.select(config, "reward.reward_manager.name") == MANAGER_NAME:
+        try:
+            read_reward_options(config)
+        except ValueError as error:
+            raise AWPOConfigError(str(error)) from None
     validate_config(
         config=config,
         use_reference_policy=need_reference_policy(config),

@@ -55,8 +55,8 @@ class JudgeConfig:
         backoff_base_s: the base of the exponential backoff, in seconds: before retry k (k = 0, 1, …) the judge
             sleeps a uniformly random time in [0, min(backoff_max_s, backoff_base_s · 2^k)] ("full jitter").
             Default 0.5.
-        backoff_max_s: the cap of one backoff sleep, in seconds; also caps a 429/503 ``Retry-After``, which is
-            honoured instead of the jittered delay. Default 8.0.
+        backoff_max_s: the cap of one backoff sleep, in seconds; also caps a ``Retry-After`` sent with a 429 or a
+            5xx, which is honoured instead of the jittered delay. Default 8.0.
         deadline_s: the most time one sample's judging may take once it holds a concurrency slot, in seconds
             (attempts plus backoff sleeps; an attempt is cut short at the deadline). None means
             ``(max_retries + 1) · timeout_s + max_retries · backoff_max_s``. Default None.
