@@ -12,9 +12,10 @@ are skipped and counted by reason.
 Augmentations (seeded per record, keyed like the split by the record's ``id``, or by its position when it has
 none; see :mod:`data_preprocess.augment`):
 
-- ``--irrelevance-ratio R``: for a fraction R of the records that make calls, the called tools are removed and the
-  ground truth becomes ``calls: []`` (Tool-N1's irrelevance augmentation; the record is replaced, not duplicated;
-  records where no tool would remain are left as they are and counted as the note ``irrelevance_ineligible``).
+- ``--irrelevance-ratio R``: for a fraction R of the records that make calls (drawn per record among those only;
+  no-call records are never drawn), the called tools are removed and the ground truth becomes ``calls: []``
+  (Tool-N1's irrelevance augmentation; the record is replaced, not duplicated; a drawn record where no tool would
+  remain is left as it is and counted as the note ``irrelevance_ineligible``).
 - ``--mask-names``: Hammer-style masking of function and parameter names on a ``--mask-ratio`` fraction of records.
 """
 
@@ -81,9 +82,10 @@ def _json_list(value: Any, field: str) -> list[Any]:
 
 
 def augment(sample: Sample, options: XLAMOptions) -> Sample:
-    """Apply the irrelevance augmentation and the name masking ``options`` select for this sample."""
+    """Apply the irrelevance augmentation (drawn only for a sample that makes calls) and the name masking that
+    ``options`` select for this sample."""
     keys = (sample.data_source, sample.source_id)
-    if options.irrelevance_ratio and unit_draw(options.seed, "irrelevance", *keys) < options.irrelevance_ratio:
+    if sample.calls and unit_draw(options.seed, "irrelevance", *keys) < options.irrelevance_ratio:
         irrelevant = drop_gold_tools(sample)
         if irrelevant is None:
             sample = replace(sample, notes=(*sample.notes, "irrelevance_ineligible"))

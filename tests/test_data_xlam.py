@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -21,6 +22,7 @@ XLAM = FIXTURES / "xlam" / "xlam_function_calling.json"
 HAMMER = FIXTURES / "hammer" / "xlam_irrelevance.json"
 TOOLACE = FIXTURES / "toolace" / "data.json"
 REPO_ROOT = Path(__file__).resolve().parents[1]
+Main = Callable[[list[str]], int]
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +43,7 @@ def _stats(output: Path) -> dict:
     return json.loads((output / "stats.json").read_text())
 
 
-def _run(main, source: Path, output: Path, *extra: str) -> int:
+def _run(main: Main, source: Path, output: Path, *extra: str) -> int:
     return main(["--input", str(source), "--output-dir", str(output), *extra])
 
 
@@ -221,6 +223,36 @@ def test_irrelevance_augmentation_is_seeded_and_per_record() -> None:
     single_tool = {**record(0), "tools": json.dumps([json.loads(record(0)["tools"])[0]])}
     (kept,) = xlam.convert_record(single_tool, 0, XLAMOptions(irrelevance_ratio=1.0))
     assert kept.calls and kept.notes == ("irrelevance_ineligible",)
+    (no_call,) = xlam.convert_record({**record(0), "answers": "[]"}, 0, XLAMOptions(irrelevance_ratio=1.0))
+    assert (no_call.calls, len(no_call.tools), no_call.notes) == ([], 2, ())
+
+
+HAMMER_NO_CALL_TOOLS = [["get_stock_price"], ["get_weather", "search_news"], ["search_news"]]
+
+
+@pytest.mark.parametrize(
+    ("main", "source", "notes", "calls_per_sample", "no_call_tools"),
+    [
+        (xlam.main, XLAM, {"irrelevance_ineligible": 4, "duplicate_tool_removed": 1}, {"1": 2, "2": 2}, []),
+        (hammer.main, HAMMER, {"irrelevance_augmented": 1}, {"0": 3}, HAMMER_NO_CALL_TOOLS),
+    ],
+)
+def test_irrelevance_is_drawn_among_records_that_make_calls(
+    tmp_path: Path, main: Main, source: Path, notes: dict, calls_per_sample: dict, no_call_tools: list
+) -> None:
+    """With ratio 1.0 every record that makes calls is drawn; no-call records are not drawn, so not counted. Every
+    xLAM fixture record offers only the tools it calls (ineligible); Hammer's calling record also offers
+    ``search_news``, which is all it keeps."""
+    assert _run(main, source, tmp_path, "--val-ratio", "0", "--irrelevance-ratio", "1.0") == 0
+    stats = _stats(tmp_path)
+    assert stats["notes"] == notes
+    assert stats["calls_per_sample"] == calls_per_sample
+    no_call_rows = [
+        row for row in _rows(tmp_path / "train.parquet") if row["reward_model"]["ground_truth"] == '{"calls": []}'
+    ]
+    assert [
+        [tool["function"]["name"] for tool in json.loads(row["extra_info"]["tools"])] for row in no_call_rows
+    ] == no_call_tools
 
 
 def test_split_is_deterministic_and_independent_of_order(tmp_path: Path) -> None:
@@ -317,7 +349,7 @@ def test_runs_as_a_script(tmp_path: Path) -> None:
         (toolace.main, TOOLACE, ("--text-turns", "all")),
     ],
 )
-def test_ground_truth_is_typed_and_valid_for_its_tools(tmp_path: Path, main, source: Path, extra: tuple) -> None:
+def test_ground_truth_is_typed_and_valid_for_its_tools(tmp_path: Path, main: Main, source: Path, extra: tuple) -> None:
     """What the outcome reward relies on: every call names an offered tool, passes only its parameters, all required
     ones, and values already of their schema type (coercion is a no-op on them)."""
     assert _run(main, source, tmp_path, *extra) == 0
