@@ -5,9 +5,9 @@
 
 Source record: ``{"id", "query", "tools": JSON string, "answers": JSON string}`` (already-parsed lists are accepted
 too). One single-turn sample per record: prompt ``[user: query]``, the tools normalised from xLAM's flat parameter
-map, the answers as typed ground-truth calls (``[]`` answers = a no-call sample). Records whose answers call an
-unknown function, pass an unknown argument, omit a required one or hold a value that cannot be coerced to its type
-are skipped and counted by reason.
+map, the answers as typed ground-truth calls (``[]`` answers = a no-call sample). Records that offer no tool
+(``no_tools``), or whose answers call an unknown function, pass an unknown argument, omit a required one or hold a
+value that cannot be coerced to its type are skipped and counted by reason.
 
 Augmentations (seeded per record, keyed like the split by the record's ``id``, or by its position when it has
 none; see :mod:`data_preprocess.augment`):
@@ -119,6 +119,8 @@ def convert_record(record: Mapping[str, Any], position: int = 0, options: XLAMOp
         tools = normalize_tools(_json_list(record["tools"], "tools"), notes)
     except ToolSchemaError as error:
         raise RecordError("invalid_tools", str(error)) from None
+    if not tools:
+        raise RecordError("no_tools", "'tools' is an empty list")
     try:
         calls = typed_calls(_json_list(record["answers"], "answers"), tools, notes)
     except SampleError as error:

@@ -136,7 +136,7 @@ def test_rows_are_exactly_as_specified(tmp_path: Path) -> None:
 def test_malformed_rows_are_counted_by_reason(tmp_path: Path) -> None:
     _run(xlam.main, XLAM, tmp_path, "--val-ratio", "0")
     stats = _stats(tmp_path)
-    assert stats["records_read"] == 11
+    assert stats["records_read"] == 12
     assert stats["samples_written"] == {"total": 4, "train": 4, "val": 0}
     assert stats["skipped_records"] == {
         "invalid_answers": 1,
@@ -146,9 +146,22 @@ def test_malformed_rows_are_counted_by_reason(tmp_path: Path) -> None:
         "unknown_argument": 1,
         "missing_required_argument": 1,
         "empty_query": 1,
+        "no_tools": 1,
     }
     assert stats["notes"] == {"duplicate_tool_removed": 1}
     assert stats["calls_per_sample"] == {"1": 2, "2": 2}
+
+
+@pytest.mark.parametrize("tools", ["[]", []])
+def test_record_without_tools_is_skipped(tools: str | list) -> None:
+    record = {"id": 11, "query": "Tell me a joke about penguins.", "tools": tools, "answers": "[]"}
+    with pytest.raises(RecordError) as error:
+        xlam.convert_record(record, 11)
+    assert (error.value.reason, error.value.detail, error.value.structural) == (
+        "no_tools",
+        "'tools' is an empty list",
+        False,
+    )
 
 
 def test_hammer_irrelevance_rows_are_no_call_samples_and_calls_are_kept(tmp_path: Path) -> None:
