@@ -5,6 +5,10 @@ record that cannot be used at all; ``structural=True`` marks a record that does 
 (missing top-level fields). When none of the first :data:`FORMAT_PROBE_RECORDS` records (or of all records, for a
 shorter input) has the expected shape, the input is the wrong format altogether: :class:`DataFormatError`, nothing
 written. Otherwise every unusable record and sample is skipped and counted by reason in ``stats.json``.
+
+``max_samples`` stops the conversion after the record in which the cap is reached. The rest of that record's
+results are still counted: its samples as skipped with the reason :data:`MAX_SAMPLES_REACHED`, its skips by their
+own reason, so every candidate sample of every record read is either written or counted as skipped.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from data_preprocess.schema import Sample
 from data_preprocess.writer import DEFAULT_BATCH_ROWS, ParquetOutputs, write_json_atomic
 
 FORMAT_PROBE_RECORDS = 10
+MAX_SAMPLES_REACHED = "max_samples_reached"
 TRAIN_SPLITS = ("train", "val")
 
 
@@ -179,13 +184,13 @@ def convert_records(
             for result in results:
                 if isinstance(result, Skipped):
                     stats.skipped_samples[result.reason] += 1
-                    continue
-                split = split_of(result)
-                outputs.write(split, result.to_row(split, stats.samples_written[split]))
-                stats.count_written(result, split)
-                if max_samples is not None and stats.written >= max_samples:
-                    stats.stopped_at_max_samples = True
-                    break
+                elif stats.stopped_at_max_samples:
+                    stats.skipped_samples[MAX_SAMPLES_REACHED] += 1
+                else:
+                    split = split_of(result)
+                    outputs.write(split, result.to_row(split, stats.samples_written[split]))
+                    stats.count_written(result, split)
+                    stats.stopped_at_max_samples = max_samples is not None and stats.written >= max_samples
             if stats.stopped_at_max_samples:
                 break
             if stats.records_read == FORMAT_PROBE_RECORDS:

@@ -243,6 +243,29 @@ def test_text_turn_option(tmp_path: Path, text_turns: str, written: int) -> None
     assert stats["calls_per_sample"].get("0", 0) == written - 4
 
 
+@pytest.mark.parametrize(
+    ("max_samples", "written", "skipped_samples"),
+    [
+        ("2", [("0", 0), ("1", 0)], {"max_samples_reached": 2, "text_turn_not_selected": 1}),
+        ("3", [("0", 0), ("1", 0), ("1", 2)], {"text_turn_not_selected": 1, "max_samples_reached": 1}),
+        ("4", [("0", 0), ("1", 0), ("1", 2), ("1", 3)], {"text_turn_not_selected": 1}),
+    ],
+)
+def test_max_samples_counts_the_rest_of_the_last_dialogue(
+    tmp_path: Path, max_samples: str, written: list[tuple[str, int]], skipped_samples: dict[str, int]
+) -> None:
+    """The cap is reached inside dialogue 1 (4 assistant turns: call, unselected text, clarification, call); its
+    remaining turns are counted, so the 5 assistant turns of the 2 dialogues read are all accounted for."""
+    _, output = _convert(tmp_path, "--max-samples", max_samples)
+    rows = _rows(output / "train.parquet")
+    assert [(row["extra_info"]["source_id"], row["extra_info"]["turn_index"]) for row in rows] == written
+    stats = json.loads((output / "stats.json").read_text())
+    assert stats["records_read"] == 2 and stats["stopped_at_max_samples"]
+    assert stats["skipped_records"] == {}
+    assert stats["skipped_samples"] == skipped_samples
+    assert stats["samples_written"]["total"] + sum(stats["skipped_samples"].values()) == 5
+
+
 def test_convert_record_reports_turn_skips_in_order() -> None:
     records = json.loads(TOOLACE.read_text())
     results = toolace.convert_record(records[5], 5)
