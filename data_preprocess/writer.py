@@ -49,6 +49,10 @@ class ParquetOutputs:
     a temporary file in the output directory and renamed into place when the ``with`` block ends without an
     exception. On an exception every temporary file is removed and no output file is created or replaced.
     Files that received no rows are still written (empty, with the schema).
+
+    Nothing is created before there is something to write: the output directory and a file's temporary file are
+    created when its first batch is written, or when the ``with`` block ends without an exception. A block that
+    fails before its first batch (an unreadable or wrong-format input) leaves no trace, not even the directory.
     """
 
     def __init__(
@@ -65,15 +69,16 @@ class ParquetOutputs:
         self._buffers: dict[str, list[dict[str, Any]]] = {key: [] for key in self.paths}
 
     def __enter__(self) -> ParquetOutputs:
-        try:
-            for key, path in self.paths.items():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self._temporary[key] = _temporary_path(path)
-                self._writers[key] = pq.ParquetWriter(self._temporary[key], self.schema)
-        except BaseException as error:
-            self.__exit__(type(error), error, error.__traceback__)
-            raise
         return self
+
+    def _writer(self, key: str) -> pq.ParquetWriter:
+        """The writer of the file ``key``, opened (output directory and temporary file created) on first use."""
+        if key not in self._writers:
+            path = self.paths[key]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._temporary[key] = _temporary_path(path)
+            self._writers[key] = pq.ParquetWriter(self._temporary[key], self.schema)
+        return self._writers[key]
 
     def write(self, key: str, row: dict[str, Any]) -> None:
         """Queue one row for the file ``key``; a full batch is written out."""
@@ -90,7 +95,7 @@ class ParquetOutputs:
     def _flush(self, key: str) -> None:
         buffer = self._buffers[key]
         if buffer:
-            self._writers[key].write_table(pa.Table.from_pylist(buffer, schema=self.schema))
+            self._writer(key).write_table(pa.Table.from_pylist(buffer, schema=self.schema))
             buffer.clear()
 
     def __exit__(
@@ -103,6 +108,7 @@ class ParquetOutputs:
             if exc_type is None:
                 for key in self.paths:
                     self._flush(key)
+                    self._writer(key)  # opens the file of a key that received no rows: it is written empty
                     self._writers.pop(key).close()
                 for key, path in self.paths.items():
                     _publish(self._temporary[key], path)

@@ -201,4 +201,4 @@ def test_unsupported_categories_are_refused(
 def test_missing_data_directory_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert bfcl.main(["--output-dir", str(tmp_path / "out"), "--bfcl-data-dir", str(tmp_path / "nowhere")]) == 2
     assert "BFCL_v4_simple_python.json: no such file" in capsys.readouterr().err
-    assert not any((tmp_path / "out").iterdir())
+    assert not (tmp_path / "out").exists()

@@ -297,13 +297,26 @@ def test_xlam_file_is_rejected_with_a_clear_error(tmp_path: Path, capsys: pytest
     message = capsys.readouterr().err
     assert "is not toolace data: record 0" in message
     assert "'conversations'" in message and "Where can I find live giveaways" in message
-    assert not output.exists() or not any(output.iterdir())
+    assert not output.exists()
 
 
 def test_missing_input_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    code, _ = _convert(tmp_path, source=tmp_path / "missing.json")
+    code, output = _convert(tmp_path, source=tmp_path / "missing.json")
     assert code == 2
     assert "missing.json: no such file or directory" in capsys.readouterr().err
+    assert not output.exists()
+
+
+@pytest.mark.parametrize(("name", "text"), [("empty.json", "[]")])
+def test_input_without_records_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture, name: str, text: str
+) -> None:
+    empty = tmp_path / name
+    empty.write_text(text)
+    code, output = _convert(tmp_path, source=empty)
+    assert code == 2
+    assert f"error: {empty}: the input has no records" in capsys.readouterr().err
+    assert not output.exists()
 
 
 def test_rows_load_through_datasets_as_verl_reads_them(tmp_path: Path) -> None:
