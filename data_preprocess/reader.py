@@ -17,8 +17,9 @@ def iter_records(source: str) -> Iterator[dict[str, Any]]:
     """The records of ``source`` (its ``train`` split), one dict at a time, through
     ``datasets.load_dataset(..., streaming=True)``.
 
-    Memory stays flat whatever the size of the input. Errors raised by ``datasets`` while opening or reading are
-    re-raised as :class:`InputError` naming the input and the number of records read.
+    Memory stays flat whatever the size of the input. An empty file yields no records. Errors raised by
+    ``datasets`` while opening or reading are re-raised as :class:`InputError` naming the input and the number of
+    records read.
     """
     import datasets  # here, not at module level: merge and check_overlap import this module and never need it
 
@@ -40,6 +41,10 @@ def iter_records(source: str) -> Iterator[dict[str, Any]]:
         for record in dataset:
             yield record
             count += 1
+    except StopIteration:
+        # Only load_dataset can raise it here: its json builder reads a first batch to infer the features, and an
+        # empty file has none. The input has no records; the caller reports that.
+        return
     except (OSError, ValueError, datasets.exceptions.DatasetsError) as error:
         raise InputError(
             f"{source}: cannot read the input after {count} record(s): {type(error).__name__}: {error}"

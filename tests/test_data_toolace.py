@@ -307,7 +307,7 @@ def test_missing_input_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFi
     assert not output.exists()
 
 
-@pytest.mark.parametrize(("name", "text"), [("empty.json", "[]")])
+@pytest.mark.parametrize(("name", "text"), [("empty.json", "[]"), ("empty.jsonl", ""), ("blank.jsonl", "\n\n")])
 def test_input_without_records_is_a_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture, name: str, text: str
 ) -> None:
