@@ -5,9 +5,10 @@
 #   bash scripts/smoke_gpu.sh [--dry-run]
 #
 # Environment: MODEL (default Qwen/Qwen3-0.6B; a local path on machines without hub access), DATA_DIR (data, as
-# written by scripts/prepare_data.sh; TRAIN_FILES/VAL_FILES override), N_GPUS (1), STEPS (3: step 1 warms up),
-# JUDGE_MODE (rule: no judge GPU needed; serve with JUDGE_GPUS/TRAIN_GPUS, or external with JUDGE_BASE_URL, to
-# exercise a model judge), OUTPUT_DIR (outputs/smoke_gpu). Needs `bash scripts/setup_env.sh --gpu`.
+# written by scripts/prepare_data.sh; TRAIN_FILES/VAL_FILES override), N_GPUS (1), STEPS (3, at least 2: step 1
+# warms up, the step time is the median over steps 2..STEPS), JUDGE_MODE (rule: no judge GPU needed; serve with
+# JUDGE_GPUS/TRAIN_GPUS, or external with JUDGE_BASE_URL, to exercise a model judge), OUTPUT_DIR
+# (outputs/smoke_gpu). Needs `bash scripts/setup_env.sh --gpu`.
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
@@ -18,6 +19,12 @@ fi
 python="${PYTHON:-${AWPO_VENV:-$repo_root/.venv}/bin/python}"
 output_dir="${OUTPUT_DIR:-$repo_root/outputs/smoke_gpu}"
 steps="${STEPS:-3}"
+if [[ ! "$steps" =~ ^[0-9]+$ ]] || ((10#$steps < 2)); then
+  echo "[smoke_gpu] STEPS must be a whole number of at least 2 (step 1 warms up; step times come from steps" \
+    "2..STEPS), got '$steps'" >&2
+  exit 2
+fi
+steps=$((10#$steps))
 mkdir -p "$output_dir"
 export MODEL="${MODEL:-Qwen/Qwen3-0.6B}" N_GPUS="${N_GPUS:-1}" JUDGE_MODE="${JUDGE_MODE:-rule}"
 export TRAIN_BATCH_SIZE="${TRAIN_BATCH_SIZE:-8}" PPO_MINI_BATCH_SIZE="${PPO_MINI_BATCH_SIZE:-8}"
@@ -26,9 +33,11 @@ export TOTAL_TRAINING_STEPS="$steps" SAVE_FREQ=-1 TEST_FREQ=-1 LOGGER="[console]
 
 for mode in awpo outcome_only; do
   echo "[smoke_gpu] $steps steps of $MODEL with algorithm.awpo.mode=$mode (judge: $JUDGE_MODE)"
+  # With pipefail the pipeline fails with train.sh's status; `|| status=$?` keeps set -e from exiting first.
+  status=0
   AWPO_MODE="$mode" EXPERIMENT="smoke-$mode" CHECKPOINT_DIR="$output_dir/checkpoints/$mode" \
-    bash scripts/train.sh "${dry_run[@]}" trainer.val_before_train=false 2>&1 | tee "$output_dir/$mode.log"
-  status=${PIPESTATUS[0]}
+    bash scripts/train.sh "${dry_run[@]}" trainer.val_before_train=false 2>&1 | tee "$output_dir/$mode.log" ||
+    status=$?
   if [[ $status -ne 0 ]]; then
     echo "[smoke_gpu] $mode run failed (exit $status); see $output_dir/$mode.log" >&2
     exit "$status"

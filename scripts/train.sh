@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # AWPO / baseline training on GPUs with verl 0.9.1 (python -m recipe.awpo.main_awpo).
 #
-#   bash scripts/train.sh [--dry-run] [extra hydra overrides...]
+#   bash scripts/train.sh [--dry-run] [-h|--help] [extra hydra overrides...]
 #
 # Set up once with `bash scripts/setup_env.sh --gpu` (verl[vllm,fsdp]); PYTHON overrides the interpreter.
 # Every setting below is an environment variable with a default (the README's "GPU recipe" table lists them with
@@ -12,27 +12,40 @@
 # Judge layouts (JUDGE_MODE):
 #   external  an OpenAI-compatible judge already serving at JUDGE_BASE_URL (e.g. scripts/serve_judge.sh on
 #             another node). All N_GPUS train.
-#   serve     this script starts scripts/serve_judge.sh on JUDGE_GPUS of this node, trains on TRAIN_GPUS, and
-#             stops the judge at exit. N_GPUS must be the number of TRAIN_GPUS.
-#   verl      verl's own reward-model servers: a standalone pool of RM_N_GPUS GPUs per node (its own Ray resource
-#             pool; verl's colocated mode does not hand the ground truth to reward managers), reached through
-#             verl's router (judge backend verl_router).
+#   serve     single node: this script starts scripts/serve_judge.sh on JUDGE_GPUS of this node (listening on
+#             127.0.0.1, tensor parallel over all JUDGE_GPUS unless AWPO_JUDGE_TENSOR_PARALLEL_SIZE is set),
+#             trains on TRAIN_GPUS, and stops the judge at exit. TRAIN_GPUS and JUDGE_GPUS are disjoint
+#             comma-separated CUDA device lists and N_GPUS must be the number of TRAIN_GPUS (checked).
+#             TRAIN_GPUS becomes the trainer's CUDA_VISIBLE_DEVICES, so it only restricts the Ray instance the
+#             trainer starts itself: it has no effect on an already running Ray cluster (RAY_ADDRESS), whose
+#             workers use the GPUs that cluster was started with.
+#   verl      verl's own reward-model servers: a standalone pool of RM_N_GPUS GPUs on one node (its own Ray
+#             resource pool, reward.reward_model.nnodes=1; verl's colocated mode does not hand the ground truth to
+#             reward managers), reached through verl's router (judge backend verl_router).
 #   rule      the offline rule judge (no model; for smoke tests).
+# JUDGE_DISABLE_THINKING (true) sends chat_template_kwargs {enable_thinking: false} with every judge request
+# (external, serve, verl): Qwen3 judges answer without a thinking block. Set false for a judge whose server
+# rejects that field. JUDGE_TIMEOUT_S (60 s per HTTP attempt) is longer than the recipe's 30 s for a loaded judge.
 # Multi-node: start a Ray cluster first (ray start --head on this node, ray start --address=... on the others),
 # export RAY_ADDRESS=auto, set NNODES, install this repository on every node, then run this script on the head.
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 
+# The script's own flags come first; everything from the first other argument on is a Hydra override.
 dry_run=0
-if [[ "${1:-}" == "--dry-run" ]]; then
-  dry_run=1
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --dry-run) dry_run=1 ;;
+    -h | --help)
+      # The header comment: every line from the second up to the first one that is not a comment.
+      awk 'NR == 1 { next } !/^#/ { exit } { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"
+      exit 0
+      ;;
+    *) break ;;
+  esac
   shift
-fi
-if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-  sed -n '2,25p' "$0"
-  exit 0
-fi
+done
 
 # ---- data, model, cluster, experiment ----------------------------------------------------------------------------
 DATA_DIR="${DATA_DIR:-data}"
@@ -104,6 +117,7 @@ JUDGE_GPUS="${JUDGE_GPUS:-}"
 JUDGE_CONCURRENCY="${JUDGE_CONCURRENCY:-64}"
 JUDGE_TIMEOUT_S="${JUDGE_TIMEOUT_S:-60}"
 JUDGE_FALLBACK="${JUDGE_FALLBACK:-none}"
+JUDGE_DISABLE_THINKING="${JUDGE_DISABLE_THINKING:-true}"
 RM_N_GPUS="${RM_N_GPUS:-2}"
 RM_TP="${RM_TP:-1}"
 
@@ -185,7 +199,30 @@ if [[ "$ADV_ESTIMATOR" == "gdpo" ]]; then
 fi
 
 # A Qwen3 judge answers without its own thinking block (the rubric wants a short verdict and <score>N</score>).
-judge_no_thinking="++reward.reward_kwargs.judge.extra_body={chat_template_kwargs:{enable_thinking:false}}"
+judge_thinking=()
+case "$JUDGE_DISABLE_THINKING" in
+  true) judge_thinking=("++reward.reward_kwargs.judge.extra_body={chat_template_kwargs:{enable_thinking:false}}") ;;
+  false) ;;
+  *)
+    echo "JUDGE_DISABLE_THINKING must be true or false, got '$JUDGE_DISABLE_THINKING'" >&2
+    exit 2
+    ;;
+esac
+
+# "a,b,c" -> its number of entries; exits naming VARIABLE when an entry is empty.
+count_gpus() {
+  local variable="$1" list="$2" gpu
+  local -a gpus
+  IFS=, read -r -a gpus <<<"$list"
+  for gpu in "${gpus[@]}"; do
+    if [[ -z "$gpu" ]]; then
+      echo "$variable=$list has an empty entry (expected comma-separated CUDA device indices, e.g. 0,1,2,3)" >&2
+      exit 2
+    fi
+  done
+  echo "${#gpus[@]}"
+}
+
 judge_command=()
 case "$JUDGE_MODE" in
   external | serve)
@@ -193,14 +230,32 @@ case "$JUDGE_MODE" in
       "reward.reward_kwargs.judge.backend=openai"
       "reward.reward_kwargs.judge.base_url=$JUDGE_BASE_URL"
       "reward.reward_kwargs.judge.model=$JUDGE_MODEL"
-      "$judge_no_thinking"
+      ${judge_thinking[@]+"${judge_thinking[@]}"}
     )
     if [[ "$JUDGE_MODE" == "serve" ]]; then
       if [[ -z "$JUDGE_GPUS" || -z "$TRAIN_GPUS" ]]; then
-        echo "JUDGE_MODE=serve needs JUDGE_GPUS and TRAIN_GPUS (disjoint CUDA device lists, e.g. 0,1,2,3 and 4)" >&2
+        echo "JUDGE_MODE=serve needs JUDGE_GPUS and TRAIN_GPUS: comma-separated CUDA device lists with no device in" \
+          "common, and N_GPUS set to the number of TRAIN_GPUS, e.g. TRAIN_GPUS=0,1,2,3 N_GPUS=4 JUDGE_GPUS=4,5" >&2
         exit 2
       fi
-      judge_command=(env "CUDA_VISIBLE_DEVICES=$JUDGE_GPUS" bash scripts/serve_judge.sh "$JUDGE_MODEL" "$JUDGE_PORT")
+      n_train_gpus="$(count_gpus TRAIN_GPUS "$TRAIN_GPUS")"
+      n_judge_gpus="$(count_gpus JUDGE_GPUS "$JUDGE_GPUS")"
+      if [[ "$N_GPUS" != "$n_train_gpus" ]]; then
+        echo "JUDGE_MODE=serve: N_GPUS=$N_GPUS but TRAIN_GPUS=$TRAIN_GPUS lists $n_train_gpus GPUs;" \
+          "set N_GPUS=$n_train_gpus" >&2
+        exit 2
+      fi
+      shared="$(comm -12 <(tr , '\n' <<<"$TRAIN_GPUS" | sort -u) <(tr , '\n' <<<"$JUDGE_GPUS" | sort -u) | paste -sd,)"
+      if [[ -n "$shared" ]]; then
+        echo "JUDGE_MODE=serve: TRAIN_GPUS=$TRAIN_GPUS and JUDGE_GPUS=$JUDGE_GPUS share GPU(s) $shared;" \
+          "the judge and the trainer need separate GPUs" >&2
+        exit 2
+      fi
+      judge_command=(
+        env "CUDA_VISIBLE_DEVICES=$JUDGE_GPUS"
+        "AWPO_JUDGE_TENSOR_PARALLEL_SIZE=${AWPO_JUDGE_TENSOR_PARALLEL_SIZE:-$n_judge_gpus}"
+        bash scripts/serve_judge.sh "$JUDGE_MODEL" "$JUDGE_PORT"
+      )
     fi
     ;;
   verl)
@@ -223,7 +278,7 @@ case "$JUDGE_MODE" in
       "++reward.custom_reward_function.reward_kwargs.require_thinking=$REQUIRE_THINKING"
       "reward.reward_kwargs.judge.backend=verl_router"
       "reward.reward_kwargs.judge.model=$JUDGE_MODEL"
-      "$judge_no_thinking"
+      ${judge_thinking[@]+"${judge_thinking[@]}"}
     )
     ;;
   rule)
@@ -250,8 +305,18 @@ if [[ "$dry_run" == 1 ]]; then
 fi
 
 if [[ ${#judge_command[@]} -gt 0 ]]; then
+  # serve_judge.sh writes the judge's PID here (its AWPO_JUDGE_RUN_DIR default); stop that process at exit.
+  judge_pid_file="${AWPO_JUDGE_RUN_DIR:-$repo_root/outputs/judge}/judge_${JUDGE_PORT}.pid"
+  stop_judge() {
+    if [[ -f "$judge_pid_file" ]]; then
+      kill "$(cat "$judge_pid_file")" 2>/dev/null || true
+      rm -f "$judge_pid_file"
+    fi
+  }
   "${judge_command[@]}"
-  trap 'kill "$(cat "outputs/judge/judge_${JUDGE_PORT}.pid")" 2>/dev/null || true' EXIT
+  trap stop_judge EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
 fi
 if [[ -n "$TRAIN_GPUS" ]]; then
   export CUDA_VISIBLE_DEVICES="$TRAIN_GPUS"

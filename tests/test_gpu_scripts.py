@@ -1,16 +1,20 @@
 """The GPU training scripts: argument handling, and the configs they produce compose and pass verl's validation.
 
 Each script runs for real with ``PYTHON`` pointing at a recorder that stores the command line the script would
-train with; the recorded Hydra overrides are then composed in-process and validated. One script also runs its
-real ``--dry-run`` end to end (composition and validation inside ``recipe.awpo.main_awpo``, no Ray).
+train with (and exits with ``RECORD_EXIT``); the recorded Hydra overrides are then composed in-process and
+validated. One script also runs its real ``--dry-run`` end to end (composition and validation inside
+``recipe.awpo.main_awpo``, no Ray). ``JUDGE_MODE=serve`` starts ``serve_judge.sh`` with a stand-in ``vllm``
+(tests/judge_server.py); ``smoke_gpu.sh``'s metric check reads the console lines of a stand-in trainer.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -25,6 +29,7 @@ import json, os, sys
 with open(os.environ["RECORD_PATH"], "a") as handle:
     handle.write(json.dumps({{"argv": sys.argv[1:], "dry_run": os.environ.get("AWPO_DRY_RUN"),
                               "cuda": os.environ.get("CUDA_VISIBLE_DEVICES")}}) + "\\n")
+sys.exit(int(os.environ.get("RECORD_EXIT", "0")))
 """
 
 
@@ -99,12 +104,16 @@ def test_training_scripts_compose_valid_configs(script: str, args: list[str], ex
     assert config.reward.reward_kwargs.judge.backend == "openai"
 
 
+def judge_extra_body(config) -> dict:
+    return OmegaConf.to_container(config.reward.reward_kwargs.judge.extra_body)
+
+
 def test_judge_layouts(recorder) -> None:
     completed = run_script("train_awpo.sh", "--dry-run", env={**recorder, "JUDGE_MODE": "verl", "RM_N_GPUS": "4"})
     assert completed.returncode == 0, completed.stderr
     config = composed(recorded(recorder)[-1])
     assert config.reward.reward_model.enable and config.reward.reward_model.enable_resource_pool
-    assert config.reward.reward_model.n_gpus_per_node == 4
+    assert config.reward.reward_model.n_gpus_per_node == 4 and config.reward.reward_model.nnodes == 1
     assert config.reward.reward_kwargs.judge.backend == "verl_router"
     assert config.reward.custom_reward_function.path == "pkg://awpo.rewards.score"
     assert config.reward.reward_kwargs.judge.extra_body.chat_template_kwargs.enable_thinking is False
@@ -116,8 +125,39 @@ def test_judge_layouts(recorder) -> None:
     serve = {**recorder, "JUDGE_MODE": "serve", "JUDGE_GPUS": "4", "TRAIN_GPUS": "0,1,2,3", "N_GPUS": "4"}
     completed = run_script("train_awpo.sh", "--dry-run", env=serve)
     assert completed.returncode == 0, completed.stderr
-    assert "# judge: env CUDA_VISIBLE_DEVICES=4 bash scripts/serve_judge.sh Qwen/Qwen3-8B 8000" in completed.stdout
+    judge = "# judge: env CUDA_VISIBLE_DEVICES=4 AWPO_JUDGE_TENSOR_PARALLEL_SIZE=1 bash scripts/serve_judge.sh"
+    assert f"{judge} Qwen/Qwen3-8B 8000" in completed.stdout
     assert composed(recorded(recorder)[-1]).reward.reward_kwargs.judge.base_url == "http://127.0.0.1:8000/v1"
+
+
+@pytest.mark.parametrize(
+    ("env", "judge"),
+    [
+        ({"JUDGE_GPUS": "6,7"}, "CUDA_VISIBLE_DEVICES=6,7 AWPO_JUDGE_TENSOR_PARALLEL_SIZE=2 "),
+        ({"JUDGE_GPUS": "4,5,6,7"}, "CUDA_VISIBLE_DEVICES=4,5,6,7 AWPO_JUDGE_TENSOR_PARALLEL_SIZE=4 "),
+        (
+            {"JUDGE_GPUS": "6,7", "AWPO_JUDGE_TENSOR_PARALLEL_SIZE": "1"},
+            "CUDA_VISIBLE_DEVICES=6,7 AWPO_JUDGE_TENSOR_PARALLEL_SIZE=1 ",
+        ),
+    ],
+)
+def test_serve_judge_spans_all_judge_gpus_by_default(env: dict, judge: str, recorder) -> None:
+    layout = {"JUDGE_MODE": "serve", "TRAIN_GPUS": "0,1", "N_GPUS": "2", **env}
+    completed = run_script("train_awpo.sh", "--dry-run", env={**recorder, **layout})
+    assert completed.returncode == 0, completed.stderr
+    assert f"# judge: env {judge}bash scripts/serve_judge.sh" in completed.stdout
+
+
+@pytest.mark.parametrize("mode", ["external", "serve", "verl"])
+def test_judge_disable_thinking_controls_chat_template_kwargs(mode: str, recorder) -> None:
+    layout = {"JUDGE_MODE": mode, "JUDGE_GPUS": "1", "TRAIN_GPUS": "0", "N_GPUS": "1"}
+    thinking_off = {"chat_template_kwargs": {"enable_thinking": False}}
+    for setting, expected in (("true", thinking_off), ("false", {})):
+        completed = run_script(
+            "train_awpo.sh", "--dry-run", env={**recorder, **layout, "JUDGE_DISABLE_THINKING": setting}
+        )
+        assert completed.returncode == 0, completed.stderr
+        assert judge_extra_body(composed(recorded(recorder)[-1])) == expected, setting
 
 
 def test_training_without_dry_run_uses_train_gpus(recorder) -> None:
@@ -127,24 +167,129 @@ def test_training_without_dry_run_uses_train_gpus(recorder) -> None:
     assert call["dry_run"] is None and call["cuda"] == "2,3"
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def process_alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting to be reaped counts as stopped)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("training_exit", [0, 3])
+def test_serve_mode_stops_its_judge_at_exit(training_exit: int, recorder, tmp_path: Path) -> None:
+    """train.sh starts serve_judge.sh (stand-in vllm) in its AWPO_JUDGE_RUN_DIR and kills it when training ends."""
+    pid_record = tmp_path / "judge.pid-of-stand-in"
+    vllm = tmp_path / "vllm"
+    vllm.write_text(
+        "#!/usr/bin/env bash\n"
+        'while [[ $# -gt 0 ]]; do [[ "$1" == --port ]] && port="$2"; shift; done\n'
+        f'echo $$ > "{pid_record}"\n'
+        f'exec "{sys.executable}" "{REPO_ROOT / "tests" / "judge_server.py"}" --port "$port"\n'
+    )
+    vllm.chmod(0o755)
+    run_dir = tmp_path / "run"
+    port = free_port()
+    env = {
+        **recorder,
+        "RECORD_EXIT": str(training_exit),
+        "JUDGE_MODE": "serve",
+        "JUDGE_GPUS": "1",
+        "TRAIN_GPUS": "0",
+        "N_GPUS": "1",
+        "JUDGE_PORT": str(port),
+        "AWPO_JUDGE_VLLM": str(vllm),
+        "AWPO_JUDGE_RUN_DIR": str(run_dir),
+        "AWPO_JUDGE_STARTUP_TIMEOUT_S": "60",
+    }
+    completed = run_script("train_awpo.sh", env=env)
+    judge_pid = int(pid_record.read_text())
+    try:
+        assert completed.returncode == training_exit, completed.stderr
+        assert f"judge server ready: http://127.0.0.1:{port}/v1" in completed.stdout
+        (call,) = recorded(recorder)
+        assert call["cuda"] == "0"
+        assert any(arg == f"reward.reward_kwargs.judge.base_url=http://127.0.0.1:{port}/v1" for arg in call["argv"])
+        deadline = time.monotonic() + 10
+        while process_alive(judge_pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not process_alive(judge_pid), "the judge outlived train.sh"
+        assert not (run_dir / f"judge_{port}.pid").exists()
+    finally:
+        if process_alive(judge_pid):
+            os.kill(judge_pid, 15)
+
+
 @pytest.mark.parametrize(
     ("script", "args", "env", "message"),
     [
         ("train_ablation.sh", ["speed"], {}, "usage:"),
         ("train_awpo.sh", ["--dry-run"], {"JUDGE_MODE": "cloud"}, "unknown JUDGE_MODE=cloud"),
         ("train_awpo.sh", ["--dry-run"], {"JUDGE_MODE": "serve"}, "JUDGE_MODE=serve needs JUDGE_GPUS and TRAIN_GPUS"),
+        (
+            "train_awpo.sh",
+            [],
+            {"JUDGE_MODE": "serve", "TRAIN_GPUS": "0,1,2,3", "JUDGE_GPUS": "4"},
+            "N_GPUS=8 but TRAIN_GPUS=0,1,2,3 lists 4 GPUs; set N_GPUS=4",
+        ),
+        (
+            "train_awpo.sh",
+            [],
+            {"JUDGE_MODE": "serve", "TRAIN_GPUS": "0,1,2,3", "JUDGE_GPUS": "3,4", "N_GPUS": "4"},
+            "TRAIN_GPUS=0,1,2,3 and JUDGE_GPUS=3,4 share GPU(s) 3",
+        ),
+        (
+            "train_awpo.sh",
+            [],
+            {"JUDGE_MODE": "serve", "TRAIN_GPUS": "0,1", "JUDGE_GPUS": "2,,3", "N_GPUS": "2"},
+            "JUDGE_GPUS=2,,3 has an empty entry",
+        ),
+        (
+            "train_awpo.sh",
+            ["--dry-run"],
+            {"JUDGE_DISABLE_THINKING": "no"},
+            "JUDGE_DISABLE_THINKING must be true or false",
+        ),
         ("train_awpo.sh", ["--dry-run"], {"PYTHON": "/nonexistent/python"}, "run 'bash scripts/setup_env.sh --gpu'"),
+        ("smoke_gpu.sh", ["--dry-run"], {"STEPS": "1"}, "STEPS must be a whole number of at least 2"),
     ],
 )
-def test_bad_arguments_fail_clearly(script: str, args: list[str], env: dict, message: str, recorder) -> None:
-    completed = run_script(script, *args, env={**recorder, **env})
+def test_bad_arguments_fail_clearly(script: str, args: list[str], env: dict, message: str, recorder, tmp_path) -> None:
+    completed = run_script(script, *args, env={**recorder, "OUTPUT_DIR": str(tmp_path), **env})
     assert completed.returncode == 2
     assert message in completed.stderr
+    assert not Path(recorder["RECORD_PATH"]).exists(), "nothing may start"
 
 
-def test_help() -> None:
-    completed = run_script("train.sh", "--help")
-    assert completed.returncode == 0 and "JUDGE_MODE" in completed.stdout
+def header_comment(script: Path) -> str:
+    lines = []
+    for line in script.read_text().splitlines()[1:]:
+        if not line.startswith("#"):
+            break
+        lines.append(line.removeprefix("#").removeprefix(" "))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["-h"], ["--dry-run", "--help"], ["--help", "trainer.nnodes=2"]])
+def test_help_prints_the_header_comment(args: list[str], recorder) -> None:
+    completed = run_script("train.sh", *args, env=recorder)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == header_comment(REPO_ROOT / "scripts" / "train.sh")
+    assert "JUDGE_MODE" in completed.stdout and "set -euo" not in completed.stdout
+    assert not Path(recorder["RECORD_PATH"]).exists()
+
+
+def test_help_after_an_override_is_an_override(recorder) -> None:
+    """Only the script's leading flags are its own: what follows the first override goes to Hydra untouched."""
+    completed = run_script("train.sh", "--dry-run", "trainer.nnodes=1", "--help", env=recorder)
+    assert completed.returncode == 0, completed.stderr
+    assert recorded(recorder)[0]["argv"][-2:] == ["trainer.nnodes=1", "--help"]
 
 
 def test_real_dry_run_prints_the_validated_config() -> None:
@@ -159,10 +304,46 @@ def test_real_dry_run_prints_the_validated_config() -> None:
     assert "ray init kwargs" not in completed.stdout
 
 
-def test_smoke_gpu_dry_run(recorder) -> None:
-    completed = run_script("smoke_gpu.sh", "--dry-run", env=recorder)
+def test_smoke_gpu_dry_run(recorder, tmp_path: Path) -> None:
+    completed = run_script("smoke_gpu.sh", "--dry-run", env={**recorder, "OUTPUT_DIR": str(tmp_path)})
     assert completed.returncode == 0, completed.stderr
     calls = recorded(recorder)
     modes = [composed(call).algorithm.awpo.mode for call in calls]
     assert modes == ["awpo", "outcome_only"]
     assert all(composed(call).actor_rollout_ref.model.path == "Qwen/Qwen3-0.6B" for call in calls)
+
+
+def test_smoke_gpu_reports_a_failed_run(recorder, tmp_path: Path) -> None:
+    completed = run_script("smoke_gpu.sh", env={**recorder, "OUTPUT_DIR": str(tmp_path), "RECORD_EXIT": "3"})
+    assert completed.returncode == 3
+    assert f"[smoke_gpu] awpo run failed (exit 3); see {tmp_path}/awpo.log" in completed.stderr
+    assert len(recorded(recorder)) == 1  # the GRPO run is not started
+
+
+# Stands in for the trainer: prints verl console lines with every awpo/* metric for TOTAL_TRAINING_STEPS steps
+# (step time STEP_S_<mode>); any other use of the interpreter (the smoke test's metric check) runs real Python.
+FAKE_TRAINER = """#!{python}
+import os, sys
+if sys.argv[1:3] != ["-m", "recipe.awpo.main_awpo"]:
+    os.execv({python!r}, [{python!r}, *sys.argv[1:]])
+mode = os.environ["AWPO_MODE"]
+names = ("gate_mean", "weight_mean", "tied_group_frac", "reasoning_valid_frac", "outcome_adv_abs_mean",
+         "reasoning_contrib_abs_mean", "clip_frac", "outcome_reward_mean", "reasoning_reward_mean")
+for step in range(1, int(os.environ["TOTAL_TRAINING_STEPS"]) + 1):
+    seconds = 30.0 if step == 1 else float(os.environ["STEP_S_" + mode]) * step
+    print(f"step:{{step}} - " + " - ".join(f"awpo/{{name}}:0.5" for name in names) + f" - timing_s/step:{{seconds}}")
+"""
+
+
+def test_smoke_gpu_checks_metrics_and_reports_step_times_from_step_2(tmp_path: Path) -> None:
+    trainer = tmp_path / "python"
+    trainer.write_text(FAKE_TRAINER.format(python=sys.executable))
+    trainer.chmod(0o755)
+    env = {"PYTHON": str(trainer), "OUTPUT_DIR": str(tmp_path), "STEP_S_awpo": "2", "STEP_S_outcome_only": "1"}
+    completed = run_script("smoke_gpu.sh", env={**env, "STEPS": "2"})
+    assert completed.returncode == 0, completed.stderr
+    assert "awpo          step time 4.00 s (steps 2..2)" in completed.stdout
+    assert "AWPO / GRPO step time = 2.000" in completed.stdout
+    completed = run_script("smoke_gpu.sh", env={**env, "STEPS": "4"})
+    assert completed.returncode == 0, completed.stderr
+    assert "awpo          step time 6.00 s (steps 2..4)" in completed.stdout  # median of 4, 6, 8
