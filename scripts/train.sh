@@ -8,6 +8,7 @@
 # what the paper states); extra arguments are appended as Hydra overrides and win. --dry-run prints the judge
 # command (if any) and the fully composed, validated verl config, and starts nothing (no GPU needed).
 # The variants scripts/train_{awpo,grpo,naive_sum,gdpo,ablation}*.sh only change a few of these variables.
+# A checkpoint's FSDP shards become a Hugging Face model with scripts/merge_checkpoint.sh.
 #
 # Judge layouts (JUDGE_MODE):
 #   external  an OpenAI-compatible judge already serving at JUDGE_BASE_URL (e.g. scripts/serve_judge.sh on

@@ -8,14 +8,21 @@ silently) and its own short ``RAY_TMPDIR``. The step metrics are read from verl'
 from __future__ import annotations
 
 import math
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+import torch
+from torch.distributed.tensor import DTensor
+from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from awpo.console_metrics import parse_console_metrics
 from awpo.cpu.quickstart import prepare_data, prepare_model
-from tests.conftest import run_python
+from tests.conftest import REPO_ROOT, run_python
 
 RUN_TIMEOUT_S = 420
 AWPO_METRICS = (
@@ -100,6 +107,35 @@ def test_validation_and_checkpoint(awpo_run: tuple[str, dict, Path]) -> None:
     assert any(key.startswith("val-core/xlam/") for key in metrics[2]), "validation after the last step"
     assert (checkpoints / "global_step_2" / "actor").is_dir()
     assert (checkpoints / "latest_checkpointed_iteration.txt").read_text().strip() == "2"
+
+
+def test_merge_checkpoint_writes_the_saved_weights_as_a_hugging_face_model(
+    awpo_run: tuple[str, dict, Path], tmp_path: Path
+) -> None:
+    """scripts/merge_checkpoint.sh turns the step-2 FSDP shards into the model directory eval_bfcl.sh serves."""
+    _, _, checkpoints = awpo_run
+    step = tmp_path / "global_step_2"
+    shutil.copytree(checkpoints / "global_step_2", step)  # the merge writes into actor/huggingface
+    model_dir = step / "actor" / "huggingface"
+    assert not list(model_dir.glob("*.safetensors")), "verl saves config and tokenizer only"
+    completed = subprocess.run(
+        ["bash", str(REPO_ROOT / "scripts" / "merge_checkpoint.sh"), str(step)],
+        env={**os.environ, "PYTHON": sys.executable},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, (completed.stdout + completed.stderr)[-4000:]
+    assert f"merged model: {model_dir}" in completed.stdout
+
+    (shard_file,) = (step / "actor").glob("model_world_size_*_rank_*.pt")  # one CPU worker: one full shard
+    saved = torch.load(shard_file, map_location="cpu", weights_only=False)
+    merged = AutoModelForCausalLM.from_pretrained(model_dir).state_dict()
+    assert set(merged) == set(saved)
+    for name, tensor in merged.items():
+        weight = saved[name].to_local() if isinstance(saved[name], DTensor) else saved[name]
+        assert torch.equal(weight.to(tensor.dtype), tensor), name  # verl's merger writes bfloat16
+    assert AutoTokenizer.from_pretrained(model_dir).chat_template
 
 
 def test_resume_continues_from_the_saved_step(assets: dict[str, Path], awpo_run: tuple[str, dict, Path]) -> None:

@@ -5,6 +5,8 @@ train with (and exits with ``RECORD_EXIT``); the recorded Hydra overrides are th
 validated. One script also runs its real ``--dry-run`` end to end (composition and validation inside
 ``recipe.awpo.main_awpo``, no Ray). ``JUDGE_MODE=serve`` starts ``serve_judge.sh`` with a stand-in ``vllm``
 (tests/judge_server.py); ``smoke_gpu.sh``'s metric check reads the console lines of a stand-in trainer.
+``merge_checkpoint.sh``'s argument checks are here; its real merge of a CPU training checkpoint is in
+tests/test_e2e_cpu.py.
 """
 
 from __future__ import annotations
@@ -258,6 +260,8 @@ def test_serve_mode_stops_its_judge_at_exit(training_exit: int, recorder, tmp_pa
         ),
         ("train_awpo.sh", ["--dry-run"], {"PYTHON": "/nonexistent/python"}, "run 'bash scripts/setup_env.sh --gpu'"),
         ("smoke_gpu.sh", ["--dry-run"], {"STEPS": "1"}, "STEPS must be a whole number of at least 2"),
+        ("merge_checkpoint.sh", [], {}, "expected CHECKPOINT_STEP_DIR"),
+        ("merge_checkpoint.sh", ["--force", "x"], {}, "unknown option --force"),
     ],
 )
 def test_bad_arguments_fail_clearly(script: str, args: list[str], env: dict, message: str, recorder, tmp_path) -> None:
@@ -347,3 +351,58 @@ def test_smoke_gpu_checks_metrics_and_reports_step_times_from_step_2(tmp_path: P
     completed = run_script("smoke_gpu.sh", env={**env, "STEPS": "4"})
     assert completed.returncode == 0, completed.stderr
     assert "awpo          step time 6.00 s (steps 2..4)" in completed.stdout  # median of 4, 6, 8
+
+
+def fake_checkpoint(root: Path, *, shards: bool = True, config: bool = True) -> Path:
+    actor = root / "global_step_5" / "actor"
+    (actor / "huggingface").mkdir(parents=True)
+    (actor / "fsdp_config.json").write_text('{"FSDP_version": 2, "world_size": 1}')
+    if shards:
+        (actor / "model_world_size_1_rank_0.pt").write_bytes(b"")
+    if config:
+        (actor / "huggingface" / "config.json").write_text("{}")
+    return actor.parent
+
+
+@pytest.mark.parametrize(
+    ("layout", "message"),
+    [
+        ("missing", "checkpoint directory {root}/nowhere does not exist"),
+        ("actor", "looks like the actor/ directory itself; pass its parent, the global_step_N directory"),
+        ("no_actor", "has no actor/ directory"),
+        ("no_shards", "has no model shards (model_world_size_*_rank_*.pt)"),
+        ("no_config", "actor/huggingface/config.json is missing"),
+    ],
+)
+def test_merge_checkpoint_rejects_what_is_not_a_checkpoint(layout: str, message: str, tmp_path: Path) -> None:
+    step = {
+        "missing": lambda: tmp_path / "nowhere",
+        "actor": lambda: fake_checkpoint(tmp_path) / "actor",
+        "no_actor": lambda: tmp_path,
+        "no_shards": lambda: fake_checkpoint(tmp_path, shards=False),
+        "no_config": lambda: fake_checkpoint(tmp_path, config=False),
+    }[layout]()
+    completed = run_script("merge_checkpoint.sh", str(step), env={"PYTHON": "/nonexistent/python"})
+    assert completed.returncode == 1
+    assert message.format(root=tmp_path) in completed.stderr
+
+
+def test_merge_checkpoint_runs_verls_merger_into_the_target(recorder, tmp_path: Path) -> None:
+    """The merger's command line (a real merge of a CPU checkpoint: tests/test_e2e_cpu.py); it must leave weights."""
+    step = fake_checkpoint(tmp_path)
+    completed = run_script("merge_checkpoint.sh", str(step), str(tmp_path / "merged"), env=recorder)
+    assert completed.returncode == 1 and f"the merger wrote no *.safetensors to {tmp_path}/merged" in completed.stderr
+    (call,) = recorded(recorder)
+    assert call["argv"] == [
+        "-m",
+        "verl.model_merger",
+        "merge",
+        "--backend",
+        "fsdp",
+        "--local_dir",
+        f"{step}/actor",
+        "--target_dir",
+        f"{tmp_path}/merged",
+    ]
+    completed = run_script("merge_checkpoint.sh", "--help")
+    assert completed.returncode == 0 and "CHECKPOINT_STEP_DIR/actor/huggingface" in completed.stdout
