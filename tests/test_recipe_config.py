@@ -4,6 +4,7 @@ settings before anything starts."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 from omegaconf import OmegaConf
@@ -12,8 +13,8 @@ from awpo.config import AWPOConfig, AWPOConfigError
 from awpo.rewards.judge import JudgeConfig
 from awpo.rewards.outcome import OutcomeOptions
 from recipe.awpo.compose import compose_awpo_config
-from recipe.awpo.main_awpo import prepare_config
-from tests.conftest import run_python
+from recipe.awpo.main_awpo import check_data_files, prepare_config
+from tests.conftest import REPO_ROOT, run_python
 
 MINIMAL_TRAINING_OVERRIDES = [
     "actor_rollout_ref.model.path=/models/Qwen3-0.6B",
@@ -85,4 +86,64 @@ def test_entry_point_rejects_a_bad_setting_before_starting_ray() -> None:
     completed = run_python(["-m", "recipe.awpo.main_awpo", "algorithm.awpo.mode=sum"], timeout=120)
     assert completed.returncode == 1
     assert "[awpo] invalid config: algorithm.awpo.mode: unknown value 'sum'" in completed.stderr
+    assert "ray init kwargs" not in completed.stdout
+
+
+@pytest.fixture(scope="module")
+def converted_without_val(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled xLAM sample converted with ``--val-ratio 0``: a real train.parquet and an empty val.parquet."""
+    output = tmp_path_factory.mktemp("xlam")
+    completed = run_python(
+        [
+            "data_preprocess/xlam.py",
+            "--input",
+            str(REPO_ROOT / "examples" / "data" / "xlam_sample.json"),
+            "--output-dir",
+            str(output),
+            "--val-ratio",
+            "0",
+        ],
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return output
+
+
+def test_data_files_check_accepts_converted_files(converted_without_val: Path) -> None:
+    train = str(converted_without_val / "train.parquet")
+    config = compose_awpo_config([f"data.train_files=[{train}]", f"data.val_files={train}"])
+    check_data_files(config)
+
+
+@pytest.mark.parametrize(
+    ("key", "file", "message"),
+    [
+        ("val_files", "val.parquet", r"data\.val_files: .*val\.parquet has no rows"),
+        ("train_files", "missing.parquet", r"data\.train_files: .*missing\.parquet does not exist"),
+    ],
+)
+def test_data_files_check_names_an_empty_or_missing_file(
+    converted_without_val: Path, key: str, file: str, message: str
+) -> None:
+    train = converted_without_val / "train.parquet"
+    files = {"train_files": train, "val_files": train, key: converted_without_val / file}
+    config = compose_awpo_config([f"data.{name}=[{path}]" for name, path in files.items()])
+    with pytest.raises(AWPOConfigError, match=message):
+        check_data_files(config)
+
+
+def test_entry_point_rejects_an_empty_val_file_before_starting_ray(converted_without_val: Path) -> None:
+    completed = run_python(
+        [
+            "-m",
+            "recipe.awpo.main_awpo",
+            *MINIMAL_TRAINING_OVERRIDES,
+            f"data.train_files={converted_without_val / 'train.parquet'}",
+            f"data.val_files={converted_without_val / 'val.parquet'}",
+        ],
+        timeout=120,
+    )
+    assert completed.returncode == 1
+    assert "[awpo] invalid config: data.val_files:" in completed.stderr
+    assert "has no rows" in completed.stderr
     assert "ray init kwargs" not in completed.stdout

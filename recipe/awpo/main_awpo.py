@@ -10,8 +10,10 @@ runs in verl's own trainers (V1 by default, legacy with ``trainer.use_v1=false``
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import hydra
+import pyarrow.parquet as pq
 import ray
 from omegaconf import DictConfig, OmegaConf
 from verl.trainer.main_ppo import run_ppo
@@ -50,6 +52,29 @@ def prepare_config(config: DictConfig) -> None:
     )
 
 
+def check_data_files(config: DictConfig) -> None:
+    """Check ``data.train_files`` and ``data.val_files`` before Ray starts: each local parquet file must exist and
+    hold at least one row (verl fails deep inside its data loader otherwise). Remote paths (``hdfs://``, any
+    ``scheme://``) are left to verl.
+
+    Raises:
+        AWPOConfigError: a missing or empty local file (the message names the key and the file).
+    """
+    for key in ("train_files", "val_files"):
+        files = config.data.get(key)
+        for file in [files] if isinstance(files, str) else list(files or ()):
+            if "://" in file:
+                continue
+            path = Path(file)
+            if not path.is_file():
+                raise AWPOConfigError(f"data.{key}: {file} does not exist (see scripts/prepare_data.sh)")
+            if path.suffix == ".parquet" and pq.read_metadata(path).num_rows == 0:
+                raise AWPOConfigError(
+                    f"data.{key}: {file} has no rows (a converter run with --val-ratio 0 writes an empty val.parquet;"
+                    " point the key at other files)"
+                )
+
+
 @hydra.main(config_path="config", config_name="awpo_trainer", version_base=None)
 def main(config: DictConfig) -> None:
     """Compose, validate and train; with ``AWPO_DRY_RUN=1`` print the validated config and stop before Ray."""
@@ -61,6 +86,10 @@ def main(config: DictConfig) -> None:
         print(OmegaConf.to_yaml(config, resolve=True), end="")
         print(f"[awpo] dry run: the config above is valid; set {DRY_RUN_ENV}=0 (or unset it) to train")
         return
+    try:
+        check_data_files(config)
+    except AWPOConfigError as error:
+        raise SystemExit(f"[awpo] invalid config: {error}") from None
     runner = AWPOTaskRunnerV1 if config.trainer.use_v1 else AWPOLegacyTaskRunner
     run_ppo(config, task_runner_class=ray.remote(runner))
 
