@@ -26,7 +26,7 @@ from typing import Any
 from tqdm import tqdm
 
 from data_preprocess.augment import unit_draw
-from data_preprocess.reader import InputError
+from data_preprocess.reader import InputError, iter_records
 from data_preprocess.schema import Sample
 from data_preprocess.writer import DEFAULT_BATCH_ROWS, ParquetOutputs, write_json_atomic
 
@@ -243,3 +243,40 @@ def run(main: Callable[[], ConversionStats]) -> int:
         return 2
     print(json.dumps(stats.as_dict(), indent=2, ensure_ascii=False))
     return 0
+
+
+def run_training_conversion(
+    args: argparse.Namespace,
+    data_source: str,
+    options: Mapping[str, Any],
+    converter: Converter,
+    expected_format: str,
+) -> int:
+    """Run a training converter's command line (parsed by :func:`training_parser`): read ``--input``, split by
+    ``--seed`` / ``--val-ratio``, stop at ``--max-samples``, write ``--output-dir``; returns the exit status.
+
+    Args:
+        args: the parsed command line.
+        data_source: the rows' ``data_source``, recorded in ``stats.json``.
+        options: the converter's own options, recorded in ``stats.json`` beside the split settings.
+        converter: ``(record, position) -> samples or skips``.
+        expected_format: a one-line description of the input format for the wrong-format error.
+    """
+
+    def convert() -> ConversionStats:
+        stats = ConversionStats(
+            source=data_source,
+            input=args.input,
+            options={**options, "val_ratio": args.val_ratio, "seed": args.seed, "max_samples": args.max_samples},
+        )
+        return convert_records(
+            iter_records(args.input),
+            converter,
+            args.output_dir,
+            stats,
+            split_of=hash_split(args.seed, args.val_ratio),
+            expected_format=expected_format,
+            max_samples=args.max_samples,
+        )
+
+    return run(convert)

@@ -41,16 +41,7 @@ if __package__ in (None, ""):
 
 from data_preprocess.calls import SampleError, best_effort_calls, parse_raw_call, typed_calls
 from data_preprocess.dsl import DSLError, looks_like_call_list, parse_calls
-from data_preprocess.pipeline import (
-    ConversionStats,
-    RecordError,
-    Skipped,
-    convert_records,
-    hash_split,
-    run,
-    training_parser,
-)
-from data_preprocess.reader import iter_records
+from data_preprocess.pipeline import RecordError, Skipped, run_training_conversion, training_parser
 from data_preprocess.schema import Message, Sample, Tool, call_message, text_message
 from data_preprocess.tool_schema import ToolSchemaError, normalize_tools
 
@@ -253,28 +244,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     options = ToolACEOptions(text_turns=args.text_turns)
 
-    def convert() -> ConversionStats:
-        stats = ConversionStats(
-            source=DATA_SOURCE,
-            input=args.input,
-            options={
-                **asdict(options),
-                "val_ratio": args.val_ratio,
-                "seed": args.seed,
-                "max_samples": args.max_samples,
-            },
-        )
-        return convert_records(
-            iter_records(args.input),
-            lambda record, position: convert_record(record, position, options),
-            args.output_dir,
-            stats,
-            split_of=hash_split(args.seed, args.val_ratio),
-            expected_format=EXPECTED_FORMAT,
-            max_samples=args.max_samples,
-        )
-
-    return run(convert)
+    return run_training_conversion(
+        args,
+        DATA_SOURCE,
+        asdict(options),
+        lambda record, position: convert_record(record, position, options),
+        EXPECTED_FORMAT,
+    )
 
 
 if __name__ == "__main__":

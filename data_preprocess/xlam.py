@@ -33,16 +33,7 @@ if __package__ in (None, ""):
 
 from data_preprocess.augment import drop_gold_tools, keyed_rng, mask_names, unit_draw
 from data_preprocess.calls import SampleError, typed_calls
-from data_preprocess.pipeline import (
-    ConversionStats,
-    RecordError,
-    convert_records,
-    hash_split,
-    ratio,
-    run,
-    training_parser,
-)
-from data_preprocess.reader import iter_records
+from data_preprocess.pipeline import RecordError, ratio, run_training_conversion, training_parser
 from data_preprocess.schema import Sample, text_message
 from data_preprocess.tool_schema import ToolSchemaError, normalize_tools
 
@@ -158,23 +149,13 @@ def main(argv: list[str] | None = None, data_source: str = "xlam", default_input
         mask_ratio=args.mask_ratio,
     )
 
-    def convert() -> ConversionStats:
-        stats = ConversionStats(
-            source=data_source,
-            input=args.input,
-            options={**asdict(options), "val_ratio": args.val_ratio, "max_samples": args.max_samples},
-        )
-        return convert_records(
-            iter_records(args.input),
-            lambda record, position: convert_record(record, position, options),
-            args.output_dir,
-            stats,
-            split_of=hash_split(args.seed, args.val_ratio),
-            expected_format=EXPECTED_FORMAT,
-            max_samples=args.max_samples,
-        )
-
-    return run(convert)
+    return run_training_conversion(
+        args,
+        data_source,
+        asdict(options),
+        lambda record, position: convert_record(record, position, options),
+        EXPECTED_FORMAT,
+    )
 
 
 if __name__ == "__main__":
