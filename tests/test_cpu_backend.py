@@ -82,6 +82,14 @@ def test_supervise_stops_at_the_timeout(capsys: pytest.CaptureFixture[str]) -> N
     assert "exceeded --timeout-s=2 s" in capsys.readouterr().err
 
 
+def test_supervise_stops_a_run_that_hangs_in_the_middle_of_a_line(capsys) -> None:
+    script = "import sys, time\nsys.stdout.write('progress 10%\\r')\nsys.stdout.flush()\ntime.sleep(60)\n"
+    started = time.monotonic()
+    assert supervise([sys.executable, "-c", script], os.environ, 2, 30) == 124
+    assert time.monotonic() - started < 20
+    assert "exceeded --timeout-s=2 s" in capsys.readouterr().err
+
+
 def test_supervise_returns_the_exit_status() -> None:
     assert supervise([sys.executable, "-c", "raise SystemExit(3)"], os.environ, 30, 30) == 3
 

@@ -67,7 +67,7 @@ def run(overrides: Sequence[str], timeout_s: float = DEFAULT_TIMEOUT_S, stall_s:
 
 
 def supervise(command: Sequence[str], env: Mapping[str, str], timeout_s: float, stall_s: float) -> int:
-    """Run ``command``, streaming its output line by line; stop it (and every process it started: it gets its own
+    """Run ``command``, streaming its output as it arrives; stop it (and every process it started: it gets its own
     process group) after ``timeout_s`` seconds, or after ``stall_s`` seconds without output.
 
     Returns:
@@ -94,10 +94,10 @@ def _stream(process: subprocess.Popen, timeout_s: float, stall_s: float) -> int:
     started = last_output = time.monotonic()
     while True:
         if selector.select(timeout=1.0):
-            line = process.stdout.readline()
-            if not line:
+            output = os.read(process.stdout.fileno(), 65536)  # what has arrived, complete lines or not
+            if not output:
                 return process.wait()
-            sys.stdout.buffer.write(line)
+            sys.stdout.buffer.write(output)
             sys.stdout.flush()
             last_output = time.monotonic()
         now = time.monotonic()
