@@ -11,10 +11,12 @@ import hydra
 import pyarrow.parquet as pq
 import pytest
 from verl.experimental.agent_loop.agent_loop import DictConfigWrap, ToolListWrap, _agent_loop_registry
-from verl.utils.dataset.rl_dataset import RLHFDataset
+from verl.utils.dataset.rl_dataset import RLHFDataset, get_dataset_class
+from verl.utils.tokenizer import normalize_token_ids
 from verl.workers.rollout.replica import TokenOutput
 
 from awpo.agent_loop import sample_tools
+from awpo.dataset import AWPOToolDataset
 from awpo.rewards.score import compute_score
 from data_preprocess import bfcl, hammer, toolace, xlam
 from data_preprocess.schema import AGENT_NAME, messages_for_chat_template
@@ -91,6 +93,31 @@ def test_rlhf_dataset_loads_the_rows(converted: dict[str, Path], tiny_tokenizer)
     assert isinstance(item["raw_prompt"], list) and item["raw_prompt"][-1]["role"] in {"user", "tool"}
     assert json.loads(item["reward_model"]["ground_truth"])["calls"] is not None
     assert sample_tools(item["extra_info"])
+
+
+def rendered_length(tokenizer, row: dict) -> int:
+    """Prompt tokens as the awpo_tool_agent loop renders the row (its own tools, generation prompt)."""
+    messages = messages_for_chat_template(list(row["prompt"]))
+    token_ids = tokenizer.apply_chat_template(
+        messages, tools=sample_tools(row["extra_info"]), add_generation_prompt=True, tokenize=True
+    )
+    return len(normalize_token_ids(token_ids))
+
+
+def test_the_recipe_filters_overlong_prompts_with_their_tools(converted: dict[str, Path], tiny_tokenizer) -> None:
+    files = [str(converted[name] / "train.parquet") for name in ("toolace", "xlam", "hammer")]
+    rows = [row for path in files for row in pq.read_table(path).to_pylist()]
+    lengths = sorted(rendered_length(tiny_tokenizer, row) for row in rows)
+    limit = lengths[len(lengths) // 2]
+    expected = sum(length <= limit for length in lengths)
+    config = compose_awpo_config([f"data.max_prompt_length={limit}", "data.filter_overlong_prompts=true"]).data
+    assert get_dataset_class(config) is AWPOToolDataset
+    dataset = AWPOToolDataset(files, tiny_tokenizer, config)
+    assert 0 < len(dataset) == expected < len(rows)
+    kept = [dataset.dataframe[index] for index in range(len(dataset))]
+    assert max(rendered_length(tiny_tokenizer, row) for row in kept) <= limit
+    # verl's own filter measures the prompts without their tools and keeps every one of them
+    assert len(RLHFDataset(files, tiny_tokenizer, config)) == len(rows)
 
 
 class RecordingServer:
