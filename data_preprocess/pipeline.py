@@ -32,6 +32,8 @@ from data_preprocess.writer import DEFAULT_BATCH_ROWS, ParquetOutputs, write_jso
 
 FORMAT_PROBE_RECORDS = 10
 MAX_SAMPLES_REACHED = "max_samples_reached"
+# A record whose values nest deeper than Python's recursion limit allows to parse; skipped and counted.
+NESTED_TOO_DEEPLY = "nested_too_deeply"
 TRAIN_SPLITS = ("train", "val")
 
 
@@ -180,6 +182,9 @@ def convert_records(
                 if error.structural and first_malformed is None:
                     first_malformed = (position, error, record)
                 well_formed = well_formed or not error.structural
+                results = []
+            except RecursionError:  # a value nested beyond the interpreter's recursion limit (JSON or call syntax)
+                stats.skipped_records[NESTED_TOO_DEEPLY] += 1
                 results = []
             for result in results:
                 if isinstance(result, Skipped):

@@ -152,6 +152,18 @@ def test_malformed_rows_are_counted_by_reason(tmp_path: Path) -> None:
     assert stats["calls_per_sample"] == {"1": 2, "2": 2}
 
 
+def test_a_record_nested_beyond_the_recursion_limit_is_skipped_and_counted(tmp_path: Path) -> None:
+    records = json.loads(XLAM.read_text())
+    deep = {**records[0], "id": 99, "answers": records[0]["answers"].replace('"beta"', "[" * 5000 + "]" * 5000)}
+    source = tmp_path / "deep.json"
+    source.write_text(json.dumps([deep, *records]))
+    _run(xlam.main, source, tmp_path / "out", "--val-ratio", "0")
+    stats = _stats(tmp_path / "out")
+    assert stats["records_read"] == 13
+    assert stats["skipped_records"]["nested_too_deeply"] == 1
+    assert stats["samples_written"]["total"] == 4
+
+
 @pytest.mark.parametrize("tools", ["[]", []])
 def test_record_without_tools_is_skipped(tools: str | list) -> None:
     record = {"id": 11, "query": "Tell me a joke about penguins.", "tools": tools, "answers": "[]"}
