@@ -26,8 +26,7 @@ from pathlib import Path
 from awpo.cpu import launch
 from awpo.tiny_model import build_tiny_model, build_tiny_tokenizer
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SAMPLE_DATA = REPO_ROOT / "examples" / "data" / "xlam_sample.json"
+SAMPLE_DATA = launch.REPO_ROOT / "examples" / "data" / "xlam_sample.json"
 
 
 def prepare_model(directory: Path) -> Path:
@@ -94,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--output-dir",
         type=Path,
-        default=REPO_ROOT / "outputs" / "quickstart",
+        default=launch.REPO_ROOT / "outputs" / "quickstart",
         help="model, data, checkpoints and Hydra run directory (default <repo>/outputs/quickstart)",
     )
     parser.add_argument("--steps", type=int, default=4, help="training steps (default 4)")
@@ -112,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     print(f"[quickstart] tiny Qwen3 model and tokenizer → {output / 'model'}", flush=True)
     model = prepare_model(output / "model")
-    print(f"[quickstart] converting {SAMPLE_DATA.relative_to(REPO_ROOT)} → {output / 'data'}", flush=True)
+    print(f"[quickstart] converting {SAMPLE_DATA.relative_to(launch.REPO_ROOT)} → {output / 'data'}", flush=True)
     data = prepare_data(output / "data")
     checkpoints = output / "checkpoints"
     shutil.rmtree(checkpoints, ignore_errors=True)

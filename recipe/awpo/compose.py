@@ -10,7 +10,6 @@ from omegaconf import DictConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
 CONFIG_NAME = "awpo_trainer"
-CPU_CONFIG_NAME = "awpo_cpu"
 
 
 def compose_awpo_config(overrides: Sequence[str] = (), config_name: str = CONFIG_NAME) -> DictConfig:

@@ -24,6 +24,7 @@ from verl.utils.device import auto_set_device
 from awpo.config import AWPOConfig, AWPOConfigError
 from awpo.rewards.manager import MANAGER_NAME, read_reward_options
 from awpo.trainer.task_runner import AWPOLegacyTaskRunner, AWPOTaskRunnerV1
+from recipe.awpo.compose import CONFIG_DIR, CONFIG_NAME
 
 DRY_RUN_ENV = "AWPO_DRY_RUN"
 
@@ -75,7 +76,7 @@ def check_data_files(config: DictConfig) -> None:
                 )
 
 
-@hydra.main(config_path="config", config_name="awpo_trainer", version_base=None)
+@hydra.main(config_path=str(CONFIG_DIR), config_name=CONFIG_NAME, version_base=None)
 def main(config: DictConfig) -> None:
     """Compose, validate and train; with ``AWPO_DRY_RUN=1`` print the validated config and stop before Ray."""
     try:

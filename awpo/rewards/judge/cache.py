@@ -57,6 +57,3 @@ class LRUCache(Generic[V]):
         self._entries.move_to_end(key)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._entries)
