@@ -18,7 +18,6 @@ sample (its concurrency cap, cache and connection pool are shared).
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,6 +26,7 @@ from verl import DataProto
 from verl.experimental.reward_loop.reward_manager import register
 from verl.experimental.reward_loop.reward_manager.base import RawRewardFn, RewardManagerBase
 
+from awpo.agent_loop import sample_tools
 from awpo.rewards.columns import JUDGE_COLUMNS, REASONING
 from awpo.rewards.judge import Judge, JudgeConfig, JudgeInput
 from awpo.rewards.outcome import OutcomeOptions, parse_ground_truth
@@ -126,7 +126,7 @@ class AWPORewardManager(RewardManagerBase):
             reference = tuple({"name": call.name, "arguments": call.arguments} for call in gold)
         return JudgeInput(
             messages=tuple(non_tensors.get("raw_prompt") or ()),
-            tools=tuple(json.loads(tools)) if isinstance(tools, str) else (),
+            tools=tuple(sample_tools(extra_info) or ()),
             reasoning=parsed.reasoning or "",
             calls=tuple({"name": call.name, "arguments": call.arguments} for call in parsed.calls),
             answer=parsed.answer,
