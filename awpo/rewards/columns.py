@@ -5,7 +5,6 @@ AWPO estimator reads ``reasoning`` and the step metrics are computed from the re
 """
 
 REASONING = "reasoning"
-OUTCOME = "outcome"
 OUTCOME_COMPONENTS = ("format", "exact_match", "correct_name", "n_pred_calls")
 JUDGE_COLUMNS = ("judge_status", "judge_latency_s", "judge_cache_hit", "judge_clamped")
-TRAINER_COLUMNS = (REASONING, OUTCOME, *OUTCOME_COMPONENTS, *JUDGE_COLUMNS)
+TRAINER_COLUMNS = (REASONING, *OUTCOME_COMPONENTS, *JUDGE_COLUMNS)
