@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, free_port
 
 SCRIPT = REPO_ROOT / "scripts" / "eval_bfcl.sh"
 MODEL_DIR = "Qwen_Qwen3-8B-FC"
@@ -67,12 +67,6 @@ def run(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> s
         timeout=timeout,
         cwd=REPO_ROOT,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def port_answers(port: int) -> bool:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from omegaconf import OmegaConf
 
 from recipe.awpo.compose import compose_awpo_config
 from recipe.awpo.main_awpo import prepare_config
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, free_port
 
 RECORDER = """#!{python}
 import json, os, sys
@@ -167,12 +166,6 @@ def test_training_without_dry_run_uses_train_gpus(recorder) -> None:
     assert completed.returncode == 0, completed.stderr
     (call,) = recorded(recorder)
     assert call["dry_run"] is None and call["cuda"] == "2,3"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def process_alive(pid: int) -> bool:

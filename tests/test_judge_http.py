@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 import math
-import socket
 import time
 from collections import Counter
 
@@ -22,6 +21,7 @@ from awpo.rewards.judge import (
     parse_score,
     rule_score,
 )
+from tests.conftest import free_port
 from tests.judge_server import JudgeServer, fault
 
 pytestmark = pytest.mark.timeout(30)
@@ -154,9 +154,7 @@ async def test_timeouts_are_bounded(server, kind: str) -> None:
 
 @pytest.mark.asyncio
 async def test_connection_errors_are_retried_then_missing() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     judge = Judge(
         JudgeConfig(
             backend="openai",

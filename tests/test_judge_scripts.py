@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, free_port
 
 SERVE = REPO_ROOT / "scripts" / "serve_judge.sh"
 
@@ -27,12 +26,6 @@ def serve(*args: str, env: dict[str, str] | None = None, timeout: float = 30) ->
         timeout=timeout,
         cwd=REPO_ROOT,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_syntax_and_help() -> None:
