@@ -1,78 +1,72 @@
-"""AWPO estimator settings: the ``algorithm.awpo.*`` block of the recipe config.
-
-Every option is documented with its default; :meth:`AWPOConfig.from_algorithm_config` reads the block from verl's
-``algorithm`` config (an OmegaConf ``DictConfig`` or a plain mapping) and rejects unknown keys, unknown names and
-out-of-range values with an error that names the offending key.
-"""
+"""AWPO estimator settings: the ``algorithm.awpo.*`` block of the recipe config (see ``docs/configuration.md``)."""
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-CONFIG_PREFIX = "algorithm.awpo"
+from awpo.options import ConfigError, Options, option
 
 MODES = ("awpo", "naive_sum", "outcome_only")
 GATES = ("linear", "binary", "none")
 WEIGHTS = ("hard", "none")
 CLIPS = ("sign", "none")
-
-
-class AWPOConfigError(ValueError):
-    """Raised for an invalid ``algorithm.awpo.*`` setting; the message names the key."""
+# A response whose outcome reward is within this distance of its group's mean outcome (in reward units, rewards
+# being in [0, 1]) has no outcome sign: the tailored clip treats its Ao as 0. Float rounding alone puts a response
+# at its group's mean about 1e-8 away (float32 rewards 0.1, 0.2, 0.3: Ao ≈ −2.5e-8 for the middle one), which must not
+# shrink its reasoning bound to ~1e-8; no real reward difference is that small.
+OUTCOME_TIE_TOL = 1e-6
 
 
 @dataclass(frozen=True)
-class AWPOConfig:
-    """Settings of the AWPO advantage estimator (``algorithm.awpo.*``).
+class AWPOConfig(Options):
+    """Settings of the AWPO advantage estimator (``algorithm.awpo.*``); the formulas are in docs/algorithm.md."""
 
-    Attributes:
-        mode: ``awpo`` (outcome advantage + gated, weighted, clipped reasoning advantage), ``naive_sum`` (GRPO on
-            ``r + reasoning_coef * q``, missing q counted as 0) or ``outcome_only`` (verl's GRPO; the baseline).
-            Default ``awpo``.
-        reasoning_coef: λ, the scale of the reasoning contribution (and of q in ``naive_sum``). Default 0.5.
-        gate: variance-aware gate per group: ``linear`` (``clip(1 - σo/σmax(n), 0, 1)``), ``binary``
-            (``1 if σo < gate_threshold else 0``) or ``none`` (always 1). Default ``linear``.
-        gate_threshold: σo below which the ``binary`` gate opens. Default 1e-3.
-        weight: difficulty-aware weight per group: ``hard`` (``w_min + (1 - w_min)(1 - μo)^β``) or ``none``
-            (always 1). Default ``hard``.
-        weight_floor: w_min, the weight of a fully solved prompt, in [0, 1]. Default 0.2.
-        weight_power: β, the exponent on the failure rate (1 - μo). Default 1.0.
-        clip: tailored clipping of the reasoning contribution: ``sign`` (``|C| ≤ clip_ratio·|Ao|`` where Ao ≠ 0,
-            ``|C| ≤ clip_max`` where Ao = 0) or ``none``. Default ``sign``.
-        clip_ratio: ρ in [0, 1): the largest reasoning contribution relative to a non-zero outcome advantage;
-            below 1 so the sign of the outcome advantage is always kept. Default 0.5.
-        clip_max: c, the largest reasoning contribution where the outcome advantage is 0. Default 1.0.
-        min_reasoning_std: a group whose valid reasoning rewards have a standard deviation below this carries no
-            reasoning information (Aq = 0). Default 1e-3.
-    """
+    PREFIX: ClassVar[str] = "algorithm.awpo"
 
-    mode: str = "awpo"
-    reasoning_coef: float = 0.5
-    gate: str = "linear"
-    gate_threshold: float = 1e-3
-    weight: str = "hard"
-    weight_floor: float = 0.2
-    weight_power: float = 1.0
-    clip: str = "sign"
-    clip_ratio: float = 0.5
-    clip_max: float = 1.0
-    min_reasoning_std: float = 1e-3
-
-    def __post_init__(self) -> None:
-        _check_choice("mode", self.mode, MODES)
-        _check_choice("gate", self.gate, GATES)
-        _check_choice("weight", self.weight, WEIGHTS)
-        _check_choice("clip", self.clip, CLIPS)
-        for name in ("reasoning_coef", "gate_threshold", "weight_power", "clip_max", "min_reasoning_std"):
-            _check_number(name, getattr(self, name), low=0.0)
-        _check_number("weight_floor", self.weight_floor, low=0.0, high=1.0)
-        _check_number("clip_ratio", self.clip_ratio, low=0.0, high=1.0, high_inclusive=False)
+    mode: str = option(
+        "awpo",
+        choices=MODES,
+        help="awpo: outcome advantage + gated, weighted, clipped reasoning advantage; naive_sum: GRPO on "
+        "r + reasoning_coef·q (missing q = 0); outcome_only: exactly verl's GRPO (the baseline).",
+    )
+    reasoning_coef: float = option(0.5, low=0.0, help="λ, the scale of the reasoning contribution (of q in naive_sum).")
+    gate: str = option(
+        "linear",
+        choices=GATES,
+        help="Variance-aware gate per group: linear = clip(1 − σo/σmax(n), 0, 1) with σmax(n) = 0.5·sqrt(n/(n−1)); "
+        "binary = 1 if σo < gate_threshold else 0; none = 1.",
+    )
+    gate_threshold: float = option(1e-3, low=0.0, help="σo below which the binary gate opens.")
+    weight: str = option(
+        "hard",
+        choices=WEIGHTS,
+        help="Difficulty-aware weight per group: hard = weight_floor + (1 − weight_floor)·(1 − μo)^weight_power; "
+        "none = 1.",
+    )
+    weight_floor: float = option(0.2, low=0.0, high=1.0, help="w_min, the weight of a prompt every response solves.")
+    weight_power: float = option(1.0, low=0.0, help="β, the exponent on the group's failure rate 1 − μo.")
+    clip: str = option(
+        "sign",
+        choices=CLIPS,
+        help="Tailored clipping of the reasoning contribution C: sign = |C| ≤ clip_ratio·|Ao| where Ao ≠ 0 and "
+        f"|C| ≤ clip_max where Ao = 0 (the outcome is within {OUTCOME_TIE_TOL:g} of its group's mean), so "
+        "reasoning never flips or dominates the outcome signal; none.",
+    )
+    clip_ratio: float = option(
+        0.5,
+        low=0.0,
+        high=1.0,
+        high_exclusive=True,
+        help="ρ, the largest |C| relative to a non-zero |Ao| (below 1, so the outcome sign is kept).",
+    )
+    clip_max: float = option(1.0, low=0.0, help="c, the largest |C| where the outcome advantage is 0 (tied groups).")
+    min_reasoning_std: float = option(
+        1e-3, low=0.0, help="A group whose valid reasoning rewards have a std below this carries no reasoning signal."
+    )
 
     @classmethod
     def from_algorithm_config(cls, algorithm_config: Any) -> AWPOConfig:
@@ -83,44 +77,15 @@ class AWPOConfig:
                 Its optional ``awpo`` entry holds the overrides; a missing entry means all defaults.
 
         Raises:
-            AWPOConfigError: an unknown key, an unknown name or an out-of-range value, naming the key.
+            ConfigError: an unknown key, an unknown name or an out-of-range value, naming the key.
         """
-        block = _awpo_block(algorithm_config)
-        known = {field.name for field in dataclasses.fields(cls)}
-        unknown = sorted(set(block) - known)
-        if unknown:
-            raise AWPOConfigError(
-                f"{CONFIG_PREFIX}.{unknown[0]}: unknown key; valid keys are {', '.join(sorted(known))}"
-            )
-        return cls(**block)
+        if algorithm_config is None:
+            return cls()
+        if isinstance(algorithm_config, DictConfig | Mapping):
+            block = algorithm_config.get("awpo")
+        else:
+            block = getattr(algorithm_config, "awpo", None)
+        return cls.from_mapping(block)
 
 
-def _awpo_block(algorithm_config: Any) -> dict[str, Any]:
-    if algorithm_config is None:
-        return {}
-    if isinstance(algorithm_config, DictConfig | Mapping):
-        block = algorithm_config.get("awpo")
-    else:
-        block = getattr(algorithm_config, "awpo", None)
-    if block is None:
-        return {}
-    if isinstance(block, DictConfig):
-        block = OmegaConf.to_container(block, resolve=True)
-    if not isinstance(block, Mapping):
-        raise AWPOConfigError(f"{CONFIG_PREFIX}: expected a mapping of settings, got {type(block).__name__}")
-    return dict(block)
-
-
-def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise AWPOConfigError(f"{CONFIG_PREFIX}.{name}: unknown value {value!r}; expected one of {', '.join(choices)}")
-
-
-def _check_number(name: str, value: Any, *, low: float, high: float | None = None, high_inclusive: bool = True) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise AWPOConfigError(f"{CONFIG_PREFIX}.{name}: expected a finite number, got {value!r}")
-    if value < low:
-        raise AWPOConfigError(f"{CONFIG_PREFIX}.{name}: must be >= {low}, got {value!r}")
-    if high is not None and (value > high or (value == high and not high_inclusive)):
-        bound = f"<= {high}" if high_inclusive else f"< {high}"
-        raise AWPOConfigError(f"{CONFIG_PREFIX}.{name}: must be {bound}, got {value!r}")
+__all__ = ["CLIPS", "GATES", "MODES", "OUTCOME_TIE_TOL", "WEIGHTS", "AWPOConfig", "ConfigError"]

@@ -19,8 +19,8 @@ from verl.trainer.ppo import ray_trainer
 
 from awpo.advantage import compute_awpo
 from awpo.config import AWPOConfig
+from awpo.train import compose_config
 from awpo.trainer.advantage_hook import METRICS_META_KEY, install_advantage_hook
-from recipe.awpo.compose import compose_awpo_config
 
 RESPONSES_PER_PROMPT = 8
 RESPONSE_LENGTH = 32
@@ -92,7 +92,7 @@ def print_group_table(algorithm: DictConfig) -> None:
 
 def main(overrides: Sequence[str]) -> None:
     """Print the configured AWPO step, then each mode's ``awpo/*`` metrics and the gap to verl's GRPO."""
-    config = compose_awpo_config(overrides)
+    config = compose_config(overrides)
     algorithm = config.algorithm
     AWPOConfig.from_algorithm_config(algorithm)
     install_advantage_hook()

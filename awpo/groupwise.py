@@ -55,12 +55,14 @@ class GroupMoments:
     tied: torch.Tensor
 
 
-def factorize_groups(index: Any, batch_size: int) -> Groups:
+def factorize_groups(index: Any, batch_size: int, device: torch.device | str = "cpu") -> Groups:
     """Map arbitrary group labels (verl's ``uid`` array) to dense ids.
 
     Args:
-        index: (B,) group labels: strings, integers or any hashable objects.
+        index: (B,) group labels: strings, integers or any hashable objects (a numpy array, a list, or a tensor
+            on any device).
         batch_size: B, the number of responses the labels must cover.
+        device: where the ids and sizes live (the device of the rewards).
 
     Raises:
         ValueError: when the labels are missing or their number differs from ``batch_size``.
@@ -70,11 +72,13 @@ def factorize_groups(index: Any, batch_size: int) -> Groups:
             "AWPO needs a group id per response: non_tensor_batch['uid'] is missing. verl assigns it per prompt in "
             "the trainer; when calling the estimator directly, pass index=<array of uids>."
         )
+    if isinstance(index, torch.Tensor):
+        index = index.detach().cpu().numpy()
     labels = np.asarray(index, dtype=object).reshape(-1)
     if labels.shape[0] != batch_size:
         raise ValueError(f"AWPO got {labels.shape[0]} group ids (uid) for a batch of {batch_size} responses")
     codes, uniques = pd.factorize(labels, use_na_sentinel=False)
-    ids = torch.from_numpy(codes.astype(np.int64, copy=False))
+    ids = torch.from_numpy(codes.astype(np.int64, copy=False)).to(device)
     sizes = torch.bincount(ids, minlength=len(uniques)).to(torch.float64)
     return Groups(ids=ids, sizes=sizes)
 
@@ -86,29 +90,31 @@ def group_moments(values: torch.Tensor, groups: Groups, valid: torch.Tensor | No
     order of the responses in the batch and of how groups are labelled.
 
     Args:
-        values: (B,) float64. Entries where ``valid`` is False are ignored (they may be NaN).
+        values: (B,) float64, on the device of ``groups``. Entries where ``valid`` is False are ignored (they may be
+            NaN).
         groups: the batch's groups.
         valid: (B,) bool, or None for all valid.
     """
     if valid is None:
         valid = torch.ones_like(values, dtype=torch.bool)
     clean = torch.where(valid, values, torch.zeros_like(values))
-    order = torch.from_numpy(np.lexsort((clean.numpy(), groups.ids.numpy())))
+    by_value = torch.sort(clean, stable=True).indices
+    order = by_value[torch.sort(groups.ids[by_value], stable=True).indices]
     ids = groups.ids[order]
     clean = clean[order]
     weights = valid[order].to(torch.float64)
 
     def group_sum(per_response: torch.Tensor) -> torch.Tensor:
-        return torch.zeros(groups.count, dtype=torch.float64).index_add_(0, ids, per_response)
+        return torch.zeros(groups.count, dtype=torch.float64, device=values.device).index_add_(0, ids, per_response)
 
     count = group_sum(weights)
     mean = group_sum(clean) / count.clamp_min(1.0)
     centered = (clean - mean[ids]) * weights
     variance = group_sum(centered * centered) / (count - 1.0).clamp_min(1.0)
-    low = torch.full((groups.count,), torch.inf, dtype=torch.float64).scatter_reduce(
+    low = torch.full((groups.count,), torch.inf, dtype=torch.float64, device=values.device).scatter_reduce(
         0, ids, torch.where(weights > 0, clean, torch.inf), reduce="amin"
     )
-    high = torch.full((groups.count,), -torch.inf, dtype=torch.float64).scatter_reduce(
+    high = torch.full((groups.count,), -torch.inf, dtype=torch.float64, device=values.device).scatter_reduce(
         0, ids, torch.where(weights > 0, clean, -torch.inf), reduce="amax"
     )
     tied = (count >= 1) & (low == high)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# AWPO / baseline training on GPUs with verl 0.9.1 (python -m recipe.awpo.main_awpo).
+# AWPO / baseline training on GPUs with verl 0.9.1 (python -m awpo.train, the awpo-train console script).
 #
 #   bash scripts/train.sh [--dry-run] [-h|--help] [extra hydra overrides...]
 #
@@ -302,7 +302,7 @@ if [[ "$dry_run" == 1 ]]; then
   if [[ ${#judge_command[@]} -gt 0 ]]; then
     echo "# judge: ${judge_command[*]}"
   fi
-  AWPO_DRY_RUN=1 exec "$python" -m recipe.awpo.main_awpo "${overrides[@]}" "$@"
+  AWPO_DRY_RUN=1 exec "$python" -m awpo.train "${overrides[@]}" "$@"
 fi
 
 if [[ ${#judge_command[@]} -gt 0 ]]; then
@@ -322,4 +322,4 @@ fi
 if [[ -n "$TRAIN_GPUS" ]]; then
   export CUDA_VISIBLE_DEVICES="$TRAIN_GPUS"
 fi
-"$python" -m recipe.awpo.main_awpo "${overrides[@]}" "$@"
+"$python" -m awpo.train "${overrides[@]}" "$@"

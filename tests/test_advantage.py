@@ -1,4 +1,5 @@
-"""The AWPO estimator: hand-computed values, the properties of the method specification, and bad input."""
+"""The AWPO estimator: hand-computed values, an independent reference implementation, the properties of the method
+specification, and bad input."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ import sys
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from omegaconf import OmegaConf
 from verl.trainer.ppo import core_algos
 
-from awpo.advantage import AWPOAdvantage, compute_awpo, compute_awpo_outcome_advantage
+from awpo.advantage import AWPOAdvantage, MissingReasoningError, compute_awpo, compute_awpo_outcome_advantage
 from awpo.config import AWPOConfig
+from awpo.options import ConfigError
+from tests.reference_awpo import reference_awpo
 
 RESPONSE_LENGTH = 5
 GROUP_METRICS = {
@@ -77,11 +80,18 @@ def grouped_batches(draw: st.DrawFn, reward_kind: str | None = None, allow_singl
     """A shuffled batch of groups with rewards, reasoning rewards (some missing) and response lengths."""
     n_groups = draw(st.integers(1, 5))
     sizes = draw(st.lists(st.integers(1 if allow_singletons else 2, 8), min_size=n_groups, max_size=n_groups))
-    kind = reward_kind or draw(st.sampled_from(["binary", "grid", "continuous"]))
+    kind = reward_kind or draw(st.sampled_from(["binary", "grid", "continuous", "arithmetic"]))
     rewards: list[float] = []
     uids: list[str] = []
     for group, size in enumerate(sizes):
         tie = draw(st.booleans())
+        if kind == "arithmetic":  # evenly spaced float32 rewards: the middle one of an odd group sits at the mean
+            base = draw(st.floats(0.0, 0.5, width=32))
+            step = draw(st.floats(0.001, 0.1).map(lambda value: float(np.float32(value))))
+            values = [float(np.float32(base + k * step)) for k in range(size)]
+            rewards.extend(values)
+            uids.extend([f"uid-{group}"] * size)
+            continue
         if kind == "binary":
             element = st.sampled_from([0.0, 1.0])
         elif kind == "grid":
@@ -109,16 +119,6 @@ def grouped_batches(draw: st.DrawFn, reward_kind: str | None = None, allow_singl
     }
 
 
-def well_conditioned(rewards: list[float], uids: list[str]) -> bool:
-    """True when every multi-response group is exactly tied or spread enough that float32 rounding in verl's GRPO
-    (torch.mean/torch.std in float32) stays far below the comparison tolerance."""
-    for uid in set(uids):
-        values = np.array([r for r, u in zip(rewards, uids, strict=True) if u == uid], dtype=np.float64)
-        if len(values) > 1 and values.min() != values.max() and values.std(ddof=1) < 0.05:
-            return False
-    return True
-
-
 awpo_settings = st.fixed_dictionaries(
     {
         "mode": st.just("awpo"),
@@ -132,6 +132,11 @@ awpo_settings = st.fixed_dictionaries(
         "clip_max": st.floats(0.0, 5.0),
         "min_reasoning_std": st.floats(0.0, 0.2),
     }
+)
+
+
+any_mode_settings = awpo_settings.flatmap(
+    lambda chosen: st.sampled_from(["awpo", "naive_sum", "outcome_only"]).map(lambda mode: {**chosen, "mode": mode})
 )
 
 
@@ -231,46 +236,90 @@ def test_naive_sum_is_grpo_on_the_summed_reward() -> None:
 
 def test_exact_ties_get_zero_where_verl_grpo_leaves_rounding_noise() -> None:
     """verl's GRPO computes mean/std with float32 torch.mean/torch.std; for a tie at a non-dyadic value (8 × 0.3)
-    that leaves a small non-zero advantage. AWPO gives a tied group exactly 0 (its documented deviation)."""
+    that leaves a small non-zero advantage. AWPO gives a tied group exactly 0 (its documented deviation);
+    outcome_only is the baseline and returns verl's values, noise included."""
     rewards, uids, lengths = [0.3] * 8, ["t"] * 8, [RESPONSE_LENGTH] * 8
     verl = verl_grpo(rewards, uids, lengths)
-    ours = run_awpo(rewards, uids, None, mode="outcome_only")
-    assert torch.all(ours.advantages == 0)
-    assert verl.abs().max() > 0
-    assert verl.abs().max() < 0.1
+    assert 0 < verl.abs().max() < 0.1
+    assert torch.all(run_awpo(rewards, uids, [0.5] * 8).advantages == 0)
+    assert torch.equal(run_awpo(rewards, uids, None, mode="outcome_only").advantages, verl)
+
+
+def test_a_response_at_its_group_mean_keeps_the_full_clip_bound() -> None:
+    """Float32 rewards 0.1, 0.2, 0.3: the middle response's Ao is about −2.5e-8 from rounding alone. It has no
+    outcome sign, so its contribution is bounded by clip_max, not by ρ·|Ao| ≈ 1e-8."""
+    settings_ = {"reasoning_coef": 1.0, "gate": "none", "weight": "none", "clip_max": 0.7}
+    result = run_awpo([0.1, 0.2, 0.3], ["g"] * 3, [0.0, 1.0, 0.0], **settings_)
+    assert 0 < result.outcome_advantage[1].abs() < 1e-7
+    assert result.has_outcome_sign.tolist() == [True, False, True]
+    assert result.reasoning_contribution[1].item() == pytest.approx(0.7)
+    exact = run_awpo([0.0, 0.5, 1.0], ["g"] * 3, [0.0, 1.0, 0.0], **settings_)
+    assert exact.outcome_advantage[1] == 0
+    assert exact.reasoning_contribution[1].item() == pytest.approx(0.7)
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Properties of the method specification
+# Properties of the method specification, and the reference implementation
 # ----------------------------------------------------------------------------------------------------------------
 
 
 @HYPOTHESIS
-@given(batch=grouped_batches(), norm=st.booleans(), case=st.sampled_from(["lambda0", "all_missing", "absent", "off"]))
-def test_reduces_to_verl_grpo(batch: dict, norm: bool, case: str) -> None:
-    """λ = 0, all q missing, no reasoning key, or mode=outcome_only: exactly verl's GRPO (within float32 rounding)."""
+@given(batch=grouped_batches(), norm=st.booleans(), with_reasoning=st.booleans(), settings_=awpo_settings)
+def test_outcome_only_is_verl_grpo_bit_for_bit(batch: dict, norm: bool, with_reasoning: bool, settings_: dict) -> None:
+    settings_["mode"] = "outcome_only"
     rewards, uids, lengths = batch["rewards"], batch["uids"], batch["lengths"]
-    assume(well_conditioned(rewards, uids))
-    reasoning = {
-        "lambda0": batch["reasoning"],
-        "all_missing": [math.nan] * len(rewards),
-        "absent": None,
-        "off": batch["reasoning"],
-    }[case]
-    settings_ = {"reasoning_coef": 0.0} if case == "lambda0" else {}
-    if case == "off":
-        settings_["mode"] = "outcome_only"
+    reasoning = batch["reasoning"] if with_reasoning else None
     result = run_awpo(rewards, uids, reasoning, lengths=lengths, norm=norm, **settings_)
-    expected = verl_grpo(rewards, uids, lengths, norm=norm)
-    if batch["kind"] == "continuous":
-        tied_rows = torch.tensor([_group_tied(rewards, uids, uid) for uid in uids])
-        expected[tied_rows] = 0.0  # verl's float32 rounding noise on exact ties (see the test above)
-    torch.testing.assert_close(result.advantages, expected, rtol=1e-5, atol=1e-6)
+    assert torch.equal(result.advantages, verl_grpo(rewards, uids, lengths, norm=norm))
 
 
-def _group_tied(rewards: list[float], uids: list[str], uid: str) -> bool:
-    values = {r for r, u in zip(rewards, uids, strict=True) if u == uid}
-    return len(values) == 1 and uids.count(uid) > 1
+def reference(batch: dict, reasoning: list[float] | None, **settings_: object) -> torch.Tensor:
+    """The reference's final advantages (B,) for the batch's rewards as the estimator sees them (float32 sums)."""
+    values, _ = token_rewards(batch["rewards"], batch["lengths"])
+    rewards = values.sum(-1).double().tolist()
+    return torch.tensor(reference_awpo(rewards, batch["uids"], reasoning, **settings_), dtype=torch.float64)
+
+
+@HYPOTHESIS
+@given(batch=grouped_batches(), settings_=any_mode_settings, norm=st.booleans())
+def test_matches_the_reference_implementation(batch: dict, settings_: dict, norm: bool) -> None:
+    """Every mode and switch, with ties, near-zero Ao, singletons, missing q and both GRPO normalisations."""
+    result = run_awpo(
+        batch["rewards"], batch["uids"], batch["reasoning"], lengths=batch["lengths"], norm=norm, **settings_
+    )
+    expected = reference(batch, batch["reasoning"], norm=norm, **settings_)
+    torch.testing.assert_close(result.sequence_advantage, expected, rtol=1e-9, atol=1e-9)
+
+
+@HYPOTHESIS
+@given(batch=grouped_batches(reward_kind="arithmetic"), settings_=awpo_settings, norm=st.booleans())
+def test_matches_the_reference_where_responses_sit_at_their_group_mean(
+    batch: dict, settings_: dict, norm: bool
+) -> None:
+    """Evenly spaced float32 rewards put the middle response of an odd group at the mean up to rounding: its
+    outcome advantage is ~1e-8, and the sign clip must give it the full clip_max bound, as the reference does."""
+    settings_["clip"] = "sign"
+    result = run_awpo(
+        batch["rewards"], batch["uids"], batch["reasoning"], lengths=batch["lengths"], norm=norm, **settings_
+    )
+    expected = reference(batch, batch["reasoning"], norm=norm, **settings_)
+    torch.testing.assert_close(result.sequence_advantage, expected, rtol=1e-9, atol=1e-9)
+
+
+@HYPOTHESIS
+@given(batch=grouped_batches(), norm=st.booleans(), case=st.sampled_from(["lambda0", "all_missing"]))
+def test_without_reasoning_signal_awpo_is_the_outcome_advantage(batch: dict, norm: bool, case: str) -> None:
+    """λ = 0 or every q missing: the reasoning contributes exactly nothing and A is the outcome advantage, GRPO in
+    float64 (verl's float32 GRPO differs from it by its rounding only; outcome_only returns verl's exactly)."""
+    reasoning = batch["reasoning"] if case == "lambda0" else [math.nan] * len(batch["rewards"])
+    coef = 0.0 if case == "lambda0" else 0.5
+    result = run_awpo(
+        batch["rewards"], batch["uids"], reasoning, lengths=batch["lengths"], norm=norm, reasoning_coef=coef
+    )
+    assert torch.all(result.reasoning_contribution == 0)
+    assert torch.equal(result.sequence_advantage, result.outcome_advantage)
+    expected = reference(batch, None, mode="outcome_only", norm=norm)
+    torch.testing.assert_close(result.sequence_advantage, expected, rtol=1e-9, atol=1e-9)
 
 
 @HYPOTHESIS
@@ -278,7 +327,7 @@ def _group_tied(rewards: list[float], uids: list[str], uid: str) -> bool:
 def test_sign_clip_keeps_the_sign_of_the_outcome_advantage(batch: dict, settings_: dict) -> None:
     settings_["clip"] = "sign"
     result = run_awpo(batch["rewards"], batch["uids"], batch["reasoning"], lengths=batch["lengths"], **settings_)
-    nonzero = result.outcome_advantage != 0
+    nonzero = result.has_outcome_sign
     assert torch.equal(torch.sign(result.sequence_advantage[nonzero]), torch.sign(result.outcome_advantage[nonzero]))
     bound = settings_["clip_ratio"] * result.outcome_advantage[nonzero].abs()
     assert torch.all(result.reasoning_contribution[nonzero].abs() <= bound)
@@ -417,18 +466,81 @@ def test_norm_adv_by_std_is_read_from_the_config(verl_registries: None) -> None:
     torch.testing.assert_close(advantages, verl_grpo(rewards, uids, lengths, norm=False))
 
 
-def test_missing_reasoning_key_logs_a_warning(
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import awpo.advantage as advantage_module
-
-    monkeypatch.setattr(advantage_module, "_warned_missing_reasoning", False)
+@pytest.mark.parametrize("mode", ["awpo", "naive_sum"])
+def test_a_batch_without_a_reasoning_column_is_an_error(mode: str, verl_registries: None) -> None:
+    """No silent GRPO: neither the function nor the registered estimator (with or without non_tensor_batch)
+    computes anything without the column; the message names the cause and the fixes."""
     values, mask = token_rewards([1.0, 0.0], [RESPONSE_LENGTH] * 2)
-    with caplog.at_level("WARNING", logger="awpo.advantage"):
-        compute_awpo_outcome_advantage(
-            token_level_rewards=values, response_mask=mask, index=np.array(["a", "a"], dtype=object)
+    uids = np.array(["a", "a"], dtype=object)
+    config = OmegaConf.create({"awpo": {"mode": mode}})
+    estimator = core_algos.get_adv_estimator_fn("awpo")
+    with pytest.raises(MissingReasoningError, match=r"no 'reasoning' column.*awpo-train.*mode=outcome_only"):
+        compute_awpo(values, mask, uids, None, AWPOConfig(mode=mode))
+    with pytest.raises(MissingReasoningError, match=rf"mode={mode}"):
+        estimator(token_level_rewards=values, response_mask=mask, index=uids, config=config)
+    with pytest.raises(MissingReasoningError):
+        estimator(
+            token_level_rewards=values, response_mask=mask, index=uids, config=config, non_tensor_batch={"acc": [1, 0]}
         )
-    assert "received no reasoning rewards" in caplog.text
+
+
+def test_missing_values_and_outcome_only_need_no_reasoning_column(verl_registries: None) -> None:
+    values, mask = token_rewards([1.0, 0.0], [RESPONSE_LENGTH] * 2)
+    uids = np.array(["a", "a"], dtype=object)
+    all_failed = compute_awpo(values, mask, uids, np.array([math.nan, math.nan]), AWPOConfig())
+    assert all_failed.metrics["awpo/reasoning_valid_frac"] == 0.0
+    baseline = core_algos.get_adv_estimator_fn("awpo")(
+        token_level_rewards=values,
+        response_mask=mask,
+        index=uids,
+        config=OmegaConf.create({"awpo": {"mode": "outcome_only"}}),
+    )[0]
+    assert torch.equal(baseline, verl_grpo([1.0, 0.0], ["a", "a"], [RESPONSE_LENGTH] * 2))
+    assert torch.equal(all_failed.advantages, baseline)
+
+
+@pytest.mark.parametrize(("mode", "refused"), [("awpo", True), ("naive_sum", False), ("outcome_only", False)])
+def test_in_reward_kl_is_refused_with_awpo(mode: str, refused: bool) -> None:
+    values, mask = token_rewards([1.0, 0.0], [RESPONSE_LENGTH] * 2)
+    config = OmegaConf.create({"use_kl_in_reward": True, "awpo": {"mode": mode}})
+    call = {
+        "token_level_rewards": values,
+        "response_mask": mask,
+        "index": np.array(["a", "a"], dtype=object),
+        "config": config,
+        "non_tensor_batch": {"reasoning": np.array([0.2, 0.8])},
+    }
+    if refused:
+        with pytest.raises(ConfigError, match=r"algorithm\.use_kl_in_reward: must be false .*use_kl_loss=true"):
+            compute_awpo_outcome_advantage(**call)
+    else:
+        compute_awpo_outcome_advantage(**call)
+
+
+def test_tensors_are_never_converted_through_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The group statistics run on the rewards' device: no tensor derived from them goes through ``.numpy()``
+    (which only works on CPU), so the estimator runs where the rewards live."""
+    values, mask = token_rewards([1.0, 0.0, 0.5, 0.5], [RESPONSE_LENGTH] * 4)
+    uids = np.array(["a", "a", "b", "b"], dtype=object)
+    reasoning = np.array([0.1, 0.9, 0.3, 0.7])
+    expected = compute_awpo(values, mask, uids, reasoning, AWPOConfig())
+
+    def refuse(tensor: torch.Tensor, *args: object, **kwargs: object) -> np.ndarray:
+        raise AssertionError("Tensor.numpy() called inside the estimator")
+
+    monkeypatch.setattr(torch.Tensor, "numpy", refuse)
+    result = compute_awpo(values, mask, uids, reasoning, AWPOConfig())
+    assert torch.equal(result.advantages, expected.advantages)
+
+
+def test_group_ids_may_be_a_tensor() -> None:
+    values, mask = token_rewards([1.0, 0.0, 0.5, 0.5], [RESPONSE_LENGTH] * 4)
+    reasoning = np.array([0.1, 0.9, 0.3, 0.7])
+    from_strings = compute_awpo(values, mask, np.array(["a", "a", "b", "b"], dtype=object), reasoning, AWPOConfig())
+    from_tensor = compute_awpo(values, mask, torch.tensor([7, 7, 3, 3]), reasoning, AWPOConfig())
+    assert torch.equal(from_tensor.advantages, from_strings.advantages)
+    baseline = compute_awpo(values, mask, torch.tensor([7, 7, 3, 3]), None, AWPOConfig(mode="outcome_only"))
+    assert torch.equal(baseline.advantages, verl_grpo([1.0, 0.0, 0.5, 0.5], ["a", "a", "b", "b"], [5] * 4))
 
 
 def test_none_entries_count_as_missing() -> None:
@@ -448,7 +560,7 @@ def test_none_entries_count_as_missing() -> None:
 @pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan])
 def test_non_finite_outcome_names_the_sample(bad: float) -> None:
     with pytest.raises(ValueError, match=r"non-finite outcome reward .* at sample 2 \(uid='b'\)"):
-        run_awpo([1.0, 0.0, bad, 1.0], ["a", "a", "b", "b"], None)
+        run_awpo([1.0, 0.0, bad, 1.0], ["a", "a", "b", "b"], [0.5] * 4)
 
 
 @pytest.mark.parametrize("bad", [1.5, -0.1, math.inf])
@@ -468,14 +580,14 @@ def test_non_numeric_reasoning_names_the_sample() -> None:
 def test_missing_uid_is_a_clear_error() -> None:
     values, mask = token_rewards([1.0, 0.0], [RESPONSE_LENGTH] * 2)
     with pytest.raises(ValueError, match=r"non_tensor_batch\['uid'\] is missing"):
-        compute_awpo(values, mask, None, None, AWPOConfig())
+        compute_awpo(values, mask, None, np.array([0.5, 0.5]), AWPOConfig())
 
 
 def test_length_mismatches_are_clear_errors() -> None:
     values, mask = token_rewards([1.0, 0.0], [RESPONSE_LENGTH] * 2)
     with pytest.raises(ValueError, match="3 group ids"):
-        compute_awpo(values, mask, np.array(["a", "a", "b"], dtype=object), None, AWPOConfig())
+        compute_awpo(values, mask, np.array(["a", "a", "b"], dtype=object), np.array([0.5] * 2), AWPOConfig())
     with pytest.raises(ValueError, match="1 reasoning rewards for a batch of 2"):
         compute_awpo(values, mask, np.array(["a", "a"], dtype=object), np.array([0.5]), AWPOConfig())
     with pytest.raises(ValueError, match=r"same \(batch, response_length\) shape"):
-        compute_awpo(values, mask[:, :2], np.array(["a", "a"], dtype=object), None, AWPOConfig())
+        compute_awpo(values, mask[:, :2], np.array(["a", "a"], dtype=object), np.array([0.5] * 2), AWPOConfig())

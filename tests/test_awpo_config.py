@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from omegaconf import OmegaConf
 
-from awpo.config import AWPOConfig, AWPOConfigError
+from awpo.config import AWPOConfig
+from awpo.options import ConfigError
 
 
 def test_defaults_match_the_method_specification() -> None:
@@ -62,11 +63,11 @@ def test_reads_overrides_from_dictconfig_and_mapping() -> None:
     ],
 )
 def test_bad_setting_names_the_key(key: str, value: object, message: str) -> None:
-    with pytest.raises(AWPOConfigError) as error:
+    with pytest.raises(ConfigError) as error:
         AWPOConfig.from_algorithm_config(OmegaConf.create({"awpo": {key: value}}))
     assert message in str(error.value)
 
 
 def test_awpo_block_must_be_a_mapping() -> None:
-    with pytest.raises(AWPOConfigError, match=r"algorithm\.awpo: expected a mapping"):
+    with pytest.raises(ConfigError, match=r"algorithm\.awpo: expected a mapping"):
         AWPOConfig.from_algorithm_config({"awpo": [1, 2]})

@@ -12,7 +12,7 @@ from verl import DataProto
 from verl.trainer.ppo import core_algos, ray_trainer
 from verl.trainer.ppo.v1 import utils as v1_utils
 
-from awpo.advantage import compute_awpo
+from awpo.advantage import MissingReasoningError, compute_awpo
 from awpo.config import AWPOConfig
 from awpo.trainer.advantage_hook import (
     METRICS_META_KEY,
@@ -85,13 +85,18 @@ def test_hooked_compute_advantage_feeds_the_reasoning_column(verl_registries: No
     assert metrics["awpo/reasoning_contrib_abs_mean"] > 0
 
 
-def test_stock_verl_path_drops_the_reasoning_column(verl_registries: None) -> None:
-    """Without the hook verl's compute_advantage calls the registered estimator without non_tensor_batch: the
-    result is plain GRPO. This is why the trainer hook exists."""
-    batch = call_verl(make_batch())
-    torch.testing.assert_close(batch.batch["advantages"], expected_awpo(make_batch(), reasoning=None))
-    grpo = call_verl(make_batch(), estimator="grpo")
-    torch.testing.assert_close(batch.batch["advantages"], grpo.batch["advantages"])
+def test_stock_verl_path_stops_instead_of_training_grpo(verl_registries: None) -> None:
+    """Without the hook verl's compute_advantage calls the registered estimator without non_tensor_batch, although
+    the batch holds the reasoning column: AWPO stops with a message naming the fix rather than train GRPO."""
+    with pytest.raises(MissingReasoningError, match=r"install_trainer_hooks"):
+        call_verl(make_batch())
+
+
+def test_hooked_path_without_the_reasoning_column_stops(verl_registries: None) -> None:
+    """A reward manager that does not produce ``reasoning`` (or a renamed key) stops the hooked path too."""
+    install_advantage_hook()
+    with pytest.raises(MissingReasoningError, match=r"reward_extra_info\['reasoning'\]"):
+        call_verl(make_batch(with_reasoning=False))
 
 
 def test_hook_leaves_other_estimators_to_verl(verl_registries: None) -> None:

@@ -12,8 +12,7 @@ import pytest
 from awpo.cpu import ENV_FLAG, CPUBackendError, activate, requested
 from awpo.cpu.launch import CPU_CONFIG_NAME, cpu_environment, supervise, training_command
 from awpo.cpu.quickstart import training_overrides
-from recipe.awpo.compose import compose_awpo_config
-from recipe.awpo.main_awpo import prepare_config
+from awpo.train import compose_config, prepare_config
 from tests.conftest import run_python
 
 
@@ -57,7 +56,7 @@ def test_launcher_environment_and_command() -> None:
     assert command == [
         "py",
         "-m",
-        "recipe.awpo.main_awpo",
+        "awpo.train",
         "--config-name",
         CPU_CONFIG_NAME,
         "trainer.total_training_steps=2",
@@ -96,7 +95,7 @@ def test_supervise_returns_the_exit_status() -> None:
 
 def test_cpu_config_passes_verl_validation(tmp_path) -> None:
     overrides = training_overrides(tmp_path / "model", tmp_path / "data", tmp_path / "out", steps=2)
-    config = compose_awpo_config(overrides, config_name=CPU_CONFIG_NAME)
+    config = compose_config(overrides, config_name=CPU_CONFIG_NAME)
     assert config.actor_rollout_ref.rollout.name == "hf"
     assert config.trainer.device == "cpu"
     assert config.ray_kwargs.ray_init.num_gpus == config.trainer.n_gpus_per_node

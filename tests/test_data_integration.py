@@ -18,9 +18,9 @@ from verl.workers.rollout.replica import TokenOutput
 from awpo.agent_loop import sample_tools
 from awpo.dataset import AWPOToolDataset
 from awpo.rewards.score import compute_score
+from awpo.train import compose_config
 from data_preprocess import bfcl, hammer, toolace, xlam
 from data_preprocess.schema import AGENT_NAME, messages_for_chat_template
-from recipe.awpo.compose import compose_awpo_config
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data"
 # BFCL's own answers make these entries unsatisfiable for any response (a required argument without an acceptable
@@ -82,7 +82,7 @@ def test_every_converted_ground_truth_scores_one(converted: dict[str, Path]) -> 
 
 
 def test_rlhf_dataset_loads_the_rows(converted: dict[str, Path], tiny_tokenizer) -> None:
-    config = compose_awpo_config(["data.max_prompt_length=4096", "data.filter_overlong_prompts=true"]).data
+    config = compose_config(["data.max_prompt_length=4096", "data.filter_overlong_prompts=true"]).data
     files = [str(converted[name] / "train.parquet") for name in ("toolace", "xlam", "hammer")]
     dataset = RLHFDataset(files, tiny_tokenizer, config)
     rows = sum(pq.read_metadata(path).num_rows for path in files)
@@ -110,7 +110,7 @@ def test_the_recipe_filters_overlong_prompts_with_their_tools(converted: dict[st
     lengths = sorted(rendered_length(tiny_tokenizer, row) for row in rows)
     limit = lengths[len(lengths) // 2]
     expected = sum(length <= limit for length in lengths)
-    config = compose_awpo_config([f"data.max_prompt_length={limit}", "data.filter_overlong_prompts=true"]).data
+    config = compose_config([f"data.max_prompt_length={limit}", "data.filter_overlong_prompts=true"]).data
     assert get_dataset_class(config) is AWPOToolDataset
     dataset = AWPOToolDataset(files, tiny_tokenizer, config)
     assert 0 < len(dataset) == expected < len(rows)
@@ -134,7 +134,7 @@ class RecordingServer:
 
 @pytest.mark.asyncio
 async def test_agent_loop_renders_each_sample_with_its_own_tools(converted: dict[str, Path], tiny_tokenizer) -> None:
-    config = compose_awpo_config(["actor_rollout_ref.rollout.prompt_length=4096"])
+    config = compose_config(["actor_rollout_ref.rollout.prompt_length=4096"])
     files = [str(converted[name] / "train.parquet") for name in ("toolace", "xlam", "hammer")]
     dataset = RLHFDataset(files, tiny_tokenizer, config.data)
     response_ids = tiny_tokenizer.encode("<think>\nok\n</think>\n\nNo tool.<|im_end|>", add_special_tokens=False)

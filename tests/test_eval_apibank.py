@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from awpo.eval import apibank
-from awpo.rewards.outcome import OutcomeOptions
+from awpo.rewards.options import OutcomeOptions
 from data_preprocess.pipeline import DataFormatError, RecordError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eval" / "apibank"

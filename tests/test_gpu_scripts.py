@@ -3,7 +3,7 @@
 Each script runs for real with ``PYTHON`` pointing at a recorder that stores the command line the script would
 train with (and exits with ``RECORD_EXIT``); the recorded Hydra overrides are then composed in-process and
 validated. One script also runs its real ``--dry-run`` end to end (composition and validation inside
-``recipe.awpo.main_awpo``, no Ray). ``JUDGE_MODE=serve`` starts ``serve_judge.sh`` with a stand-in ``vllm``
+``awpo.train``, no Ray). ``JUDGE_MODE=serve`` starts ``serve_judge.sh`` with a stand-in ``vllm``
 (tests/judge_server.py); ``smoke_gpu.sh``'s metric check reads the console lines of a stand-in trainer.
 ``merge_checkpoint.sh``'s argument checks are here; its real merge of a CPU training checkpoint is in
 tests/test_e2e_cpu.py.
@@ -21,8 +21,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from recipe.awpo.compose import compose_awpo_config
-from recipe.awpo.main_awpo import prepare_config
+from awpo.train import compose_config, prepare_config
 from tests.conftest import REPO_ROOT, free_port
 
 RECORDER = """#!{python}
@@ -59,8 +58,8 @@ def recorded(recorder: dict[str, str]) -> list[dict]:
 
 def composed(call: dict):
     argv = call["argv"]
-    assert argv[:2] == ["-m", "recipe.awpo.main_awpo"]
-    config = compose_awpo_config(argv[2:])
+    assert argv[:2] == ["-m", "awpo.train"]
+    config = compose_config(argv[2:])
     prepare_config(config)
     return config
 
@@ -321,7 +320,7 @@ def test_smoke_gpu_reports_a_failed_run(recorder, tmp_path: Path) -> None:
 # (step time STEP_S_<mode>); any other use of the interpreter (the smoke test's metric check) runs real Python.
 FAKE_TRAINER = """#!{python}
 import os, sys
-if sys.argv[1:3] != ["-m", "recipe.awpo.main_awpo"]:
+if sys.argv[1:3] != ["-m", "awpo.train"]:
     os.execv({python!r}, [{python!r}, *sys.argv[1:]])
 mode = os.environ["AWPO_MODE"]
 names = ("gate_mean", "weight_mean", "tied_group_frac", "reasoning_valid_frac", "outcome_adv_abs_mean",

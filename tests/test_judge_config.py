@@ -7,7 +7,8 @@ import logging
 import pytest
 from omegaconf import OmegaConf
 
-from awpo.rewards.judge import Judge, JudgeConfig, JudgeConfigError
+from awpo.options import ConfigError
+from awpo.rewards.judge import Judge, JudgeConfig
 
 
 def test_defaults() -> None:
@@ -90,12 +91,12 @@ def test_resolves_interpolations_against_the_whole_config() -> None:
     ],
 )
 def test_bad_settings_name_the_key(block: dict, key: str) -> None:
-    with pytest.raises(JudgeConfigError, match=rf"^reward\.reward_kwargs\.judge\.{key}:"):
+    with pytest.raises(ConfigError, match=rf"^reward\.reward_kwargs\.judge\.{key}:"):
         JudgeConfig.from_mapping(block)
 
 
 def test_a_non_mapping_block_is_rejected() -> None:
-    with pytest.raises(JudgeConfigError, match=r"^reward\.reward_kwargs\.judge:"):
+    with pytest.raises(ConfigError, match=r"^reward\.reward_kwargs\.judge:"):
         JudgeConfig.from_mapping(["backend", "rule"])
 
 
@@ -107,13 +108,13 @@ def test_custom_rubric_files_are_checked(tmp_path) -> None:
         encoding="utf-8",
     )
     assert JudgeConfig(rubric_path=str(good)).rubric_path == str(good)
-    with pytest.raises(JudgeConfigError, match=r"judge\.rubric_path: .*reference"):
+    with pytest.raises(ConfigError, match=r"judge\.rubric_path: .*reference"):
         JudgeConfig(rubric_path=str(good), include_reference=True)
     missing = tmp_path / "missing.md"
     missing.write_text(
         "<!-- role: system -->\nGrade.\n<!-- role: user -->\n{{reasoning}} {{extra}}\n", encoding="utf-8"
     )
-    with pytest.raises(JudgeConfigError, match=r"judge\.rubric_path: .*unknown placeholders \['extra'\]"):
+    with pytest.raises(ConfigError, match=r"judge\.rubric_path: .*unknown placeholders \['extra'\]"):
         JudgeConfig(rubric_path=str(missing))
 
 

@@ -240,8 +240,10 @@ def test_options_are_validated() -> None:
         score(response(), GOLD, string_match="fuzzy")
     with pytest.raises(ValueError, match="require_thinking: expected true or false"):
         score(response(), GOLD, require_thinking="yes")
-    with pytest.raises(TypeError, match=r"unknown option\(s\) \['binary'\]"):
+    with pytest.raises(ValueError, match=r"^reward\.custom_reward_function\.reward_kwargs\.binary: unknown key"):
         compute_score("x", response(), json.dumps({"calls": []}), binary=True)
+    with pytest.raises(ValueError, match=r"reward_kwargs\.outcome: expected a string, got \['fine'\]"):
+        compute_score("x", response(), json.dumps({"calls": []}), outcome=["fine"])
 
 
 def test_verl_reward_kwargs_are_accepted() -> None:

@@ -4,16 +4,19 @@ settings before anything starts."""
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from omegaconf import OmegaConf
 
-from awpo.config import AWPOConfig, AWPOConfigError
+from awpo.config import AWPOConfig
+from awpo.options import ConfigError
 from awpo.rewards.judge import JudgeConfig
-from awpo.rewards.outcome import OutcomeOptions
-from recipe.awpo.compose import compose_awpo_config
-from recipe.awpo.main_awpo import check_data_files, prepare_config
+from awpo.rewards.options import OutcomeOptions
+from awpo.train import check_data_files, compose_config, prepare_config
 from tests.conftest import REPO_ROOT, run_python
 
 MINIMAL_TRAINING_OVERRIDES = [
@@ -29,7 +32,7 @@ MINIMAL_TRAINING_OVERRIDES = [
 
 
 def test_recipe_reward_defaults_equal_the_code_defaults() -> None:
-    config = compose_awpo_config()
+    config = compose_config()
     assert config.reward.reward_manager.name == "awpo"
     kwargs = OmegaConf.to_container(config.reward.reward_kwargs)
     judge = kwargs.pop("judge")
@@ -39,7 +42,7 @@ def test_recipe_reward_defaults_equal_the_code_defaults() -> None:
 
 
 def test_recipe_defaults_equal_the_estimator_defaults() -> None:
-    config = compose_awpo_config()
+    config = compose_config()
     assert config.algorithm.adv_estimator == "awpo"
     assert config.algorithm.norm_adv_by_std_in_grpo is True
     assert OmegaConf.to_container(config.algorithm.awpo) == dataclasses.asdict(AWPOConfig())
@@ -48,16 +51,14 @@ def test_recipe_defaults_equal_the_estimator_defaults() -> None:
 
 @pytest.mark.parametrize("use_v1", ["true", "false"])
 def test_composed_config_passes_verl_validation(use_v1: str) -> None:
-    config = compose_awpo_config(
-        [*MINIMAL_TRAINING_OVERRIDES, f"trainer.use_v1={use_v1}", "algorithm.awpo.gate=binary"]
-    )
+    config = compose_config([*MINIMAL_TRAINING_OVERRIDES, f"trainer.use_v1={use_v1}", "algorithm.awpo.gate=binary"])
     prepare_config(config)
     assert AWPOConfig.from_algorithm_config(config.algorithm).gate == "binary"
 
 
 def test_bad_awpo_setting_fails_in_prepare_config() -> None:
-    config = compose_awpo_config([*MINIMAL_TRAINING_OVERRIDES, "algorithm.awpo.clip_ratio=1.2"])
-    with pytest.raises(AWPOConfigError, match=r"algorithm\.awpo\.clip_ratio: must be < 1\.0"):
+    config = compose_config([*MINIMAL_TRAINING_OVERRIDES, "algorithm.awpo.clip_ratio=1.2"])
+    with pytest.raises(ConfigError, match=r"algorithm\.awpo\.clip_ratio: must be < 1\.0"):
         prepare_config(config)
 
 
@@ -70,13 +71,42 @@ def test_bad_awpo_setting_fails_in_prepare_config() -> None:
     ],
 )
 def test_bad_reward_option_fails_in_prepare_config(override: str, message: str) -> None:
-    config = compose_awpo_config([*MINIMAL_TRAINING_OVERRIDES, override])
-    with pytest.raises(AWPOConfigError, match=message):
+    config = compose_config([*MINIMAL_TRAINING_OVERRIDES, override])
+    with pytest.raises(ConfigError, match=message):
         prepare_config(config)
 
 
+@pytest.mark.parametrize(("mode", "refused"), [("awpo", True), ("outcome_only", False)])
+def test_in_reward_kl_is_refused_before_ray_starts(mode: str, refused: bool) -> None:
+    overrides = [*MINIMAL_TRAINING_OVERRIDES, "algorithm.use_kl_in_reward=true", f"algorithm.awpo.mode={mode}"]
+    config = compose_config(overrides)
+    if refused:
+        with pytest.raises(ConfigError, match=r"^algorithm\.use_kl_in_reward: must be false"):
+            prepare_config(config)
+    else:
+        prepare_config(config)
+
+
+def test_console_script_trains_from_any_directory(tmp_path: Path) -> None:
+    """``awpo-train`` (pyproject's console script) finds the recipe config from outside the checkout, where
+    ``import recipe`` would resolve to TransferQueue's namespace package of that name."""
+    script = Path(sys.executable).with_name("awpo-train")
+    completed = subprocess.run(
+        [str(script), *MINIMAL_TRAINING_OVERRIDES, "algorithm.awpo.gate=binary"],
+        cwd=tmp_path,
+        env={**os.environ, "AWPO_DRY_RUN": "1", "PYTHONWARNINGS": "ignore"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "adv_estimator: awpo" in completed.stdout
+    assert "gate: binary" in completed.stdout
+    assert "[awpo] dry run: the config above is valid" in completed.stdout
+
+
 def test_reward_options_of_another_manager_are_left_to_it() -> None:
-    config = compose_awpo_config(
+    config = compose_config(
         [*MINIMAL_TRAINING_OVERRIDES, "reward.reward_manager.name=naive", "+reward.reward_kwargs.custom_option=1"]
     )
     prepare_config(config)
@@ -111,7 +141,7 @@ def converted_without_val(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_data_files_check_accepts_converted_files(converted_without_val: Path) -> None:
     train = str(converted_without_val / "train.parquet")
-    config = compose_awpo_config([f"data.train_files=[{train}]", f"data.val_files={train}"])
+    config = compose_config([f"data.train_files=[{train}]", f"data.val_files={train}"])
     check_data_files(config)
 
 
@@ -127,8 +157,8 @@ def test_data_files_check_names_an_empty_or_missing_file(
 ) -> None:
     train = converted_without_val / "train.parquet"
     files = {"train_files": train, "val_files": train, key: converted_without_val / file}
-    config = compose_awpo_config([f"data.{name}=[{path}]" for name, path in files.items()])
-    with pytest.raises(AWPOConfigError, match=message):
+    config = compose_config([f"data.{name}=[{path}]" for name, path in files.items()])
+    with pytest.raises(ConfigError, match=message):
         check_data_files(config)
 
 

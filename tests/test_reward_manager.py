@@ -14,7 +14,7 @@ from verl.trainer.ppo.reward import load_reward_manager
 
 from awpo.rewards.judge import JudgeStatus
 from awpo.rewards.manager import AWPORewardManager
-from recipe.awpo.compose import compose_awpo_config
+from awpo.train import compose_config
 from tests.judge_server import JudgeServer
 
 TOOLS = json.dumps(
@@ -82,7 +82,7 @@ def call_text(arguments: dict, reasoning: str = "The user wants the weather.") -
 
 @pytest.mark.asyncio
 async def test_load_reward_manager_and_run_single(tiny_tokenizer) -> None:
-    config = compose_awpo_config(["reward.reward_kwargs.outcome=binary"])
+    config = compose_config(["reward.reward_kwargs.outcome=binary"])
     manager = load_reward_manager(config, tiny_tokenizer, reward_router_address=None, reward_model_tokenizer=None)
     assert isinstance(manager, AWPORewardManager)
 
@@ -104,7 +104,7 @@ async def test_load_reward_manager_and_run_single(tiny_tokenizer) -> None:
 
 @pytest.mark.asyncio
 async def test_fine_mode_and_default_options(tiny_tokenizer) -> None:
-    manager = load_reward_manager(compose_awpo_config(), tiny_tokenizer)
+    manager = load_reward_manager(compose_config(), tiny_tokenizer)
     partial_credit = await manager.run_single(rollout(tiny_tokenizer, call_text({"city": "Sydney", "days": "3"})))
     assert partial_credit["reward_score"] == pytest.approx(2.5 / 3)
 
@@ -116,7 +116,7 @@ async def test_custom_reward_function_computes_the_outcome(tiny_tokenizer, tmp_p
         "def my_score(data_source, solution_str, ground_truth, extra_info=None):\n"
         "    return {'score': 0.25, 'bonus': 1}\n"
     )
-    config = compose_awpo_config(
+    config = compose_config(
         [f"reward.custom_reward_function.path={module}", "reward.custom_reward_function.name=my_score"]
     )
     manager = load_reward_manager(config, tiny_tokenizer)
@@ -129,21 +129,21 @@ async def test_custom_reward_function_computes_the_outcome(tiny_tokenizer, tmp_p
 
 def test_bad_reward_kwargs_name_the_key(tiny_tokenizer) -> None:
     with pytest.raises(ValueError, match=r"reward\.reward_kwargs\.outcome: unknown value 'exact'"):
-        load_reward_manager(compose_awpo_config(["reward.reward_kwargs.outcome=exact"]), tiny_tokenizer)
-    with pytest.raises(ValueError, match=r"reward\.reward_kwargs\.strict: unknown option"):
-        load_reward_manager(compose_awpo_config(["+reward.reward_kwargs.strict=true"]), tiny_tokenizer)
+        load_reward_manager(compose_config(["reward.reward_kwargs.outcome=exact"]), tiny_tokenizer)
+    with pytest.raises(ValueError, match=r"reward\.reward_kwargs\.strict: unknown key"):
+        load_reward_manager(compose_config(["+reward.reward_kwargs.strict=true"]), tiny_tokenizer)
 
 
 @pytest.mark.asyncio
 async def test_malformed_ground_truth_is_a_clear_error(tiny_tokenizer) -> None:
-    manager = load_reward_manager(compose_awpo_config(), tiny_tokenizer)
+    manager = load_reward_manager(compose_config(), tiny_tokenizer)
     with pytest.raises(ValueError, match="ground truth is not valid JSON"):
         await manager.run_single(rollout(tiny_tokenizer, call_text({"city": "Sydney"}), ground_truth="oops"))
 
 
 @pytest.mark.asyncio
 async def test_rule_judge_ranks_grounded_reasoning_above_contradictory(tiny_tokenizer) -> None:
-    manager = load_reward_manager(compose_awpo_config(), tiny_tokenizer)
+    manager = load_reward_manager(compose_config(), tiny_tokenizer)
     grounded = call_text(
         {"city": "Sydney", "days": 3},
         "The user asks for the weather in Sydney for 3 days. get_weather takes a city and a number of days, "
@@ -159,7 +159,7 @@ async def test_rule_judge_ranks_grounded_reasoning_above_contradictory(tiny_toke
 
 @pytest.mark.asyncio
 async def test_empty_reasoning_is_missing_not_zero(tiny_tokenizer) -> None:
-    manager = load_reward_manager(compose_awpo_config(), tiny_tokenizer)
+    manager = load_reward_manager(compose_config(), tiny_tokenizer)
     result = await manager.run_single(rollout(tiny_tokenizer, call_text({"city": "Sydney", "days": 3}, reasoning="")))
     assert result["reward_score"] == 1.0
     assert math.isnan(result["reward_extra_info"]["reasoning"])
@@ -169,7 +169,7 @@ async def test_empty_reasoning_is_missing_not_zero(tiny_tokenizer) -> None:
 @pytest.mark.asyncio
 async def test_openai_judge_scores_through_a_real_server(tiny_tokenizer) -> None:
     with JudgeServer(score="8") as server:
-        config = compose_awpo_config(
+        config = compose_config(
             [
                 "reward.reward_kwargs.judge.backend=openai",
                 f"reward.reward_kwargs.judge.base_url={server.base_url}",
@@ -188,7 +188,7 @@ async def test_openai_judge_scores_through_a_real_server(tiny_tokenizer) -> None
 
 @pytest.mark.asyncio
 async def test_judge_outage_degrades_to_missing_reasoning(tiny_tokenizer) -> None:
-    config = compose_awpo_config(
+    config = compose_config(
         [
             "reward.reward_kwargs.judge.backend=openai",
             "reward.reward_kwargs.judge.base_url=http://127.0.0.1:9/v1",
@@ -207,4 +207,4 @@ async def test_judge_outage_degrades_to_missing_reasoning(tiny_tokenizer) -> Non
 
 def test_bad_judge_settings_name_the_key(tiny_tokenizer) -> None:
     with pytest.raises(ValueError, match=r"reward\.reward_kwargs\.judge\.backend"):
-        load_reward_manager(compose_awpo_config(["reward.reward_kwargs.judge.backend=gpt"]), tiny_tokenizer)
+        load_reward_manager(compose_config(["reward.reward_kwargs.judge.backend=gpt"]), tiny_tokenizer)

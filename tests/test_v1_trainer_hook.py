@@ -37,10 +37,13 @@ def test_v1_compute_advantage_with_real_transfer_queue(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     report = json.loads(result_path.read_text())
     assert report["installed_class"] == "AWPOPPOTrainerSync"
-    assert report["stock_equals_outcome_only"], "verl's stock V1 trainer should not see the reasoning reward"
-    assert report["stock_metric_keys"] == []
+    # verl's stock V1 trainer never hands the reasoning column to the estimator: AWPO stops instead of training GRPO
+    assert "no 'reasoning' column" in report["stock_refusal"]
+    # a reward manager that reports no reasoning stops the hooked trainer too
+    assert "no 'reasoning' column" in report["no_reasoning_refusal"]
     assert report["awpo_equals_expected"]
-    assert report["awpo_differs_from_stock"]
+    assert report["outcome_only_equals_expected"]
+    assert report["awpo_differs_from_outcome_only"]
     metrics = report["awpo_metrics"]
     assert metrics["awpo/reasoning_valid_frac"] == pytest.approx(7 / 8)
     assert metrics["awpo/tied_group_frac"] == pytest.approx(0.5)

@@ -1,6 +1,6 @@
 """Run the AWPO recipe on a CPU: ``python -m awpo.cpu.launch [--timeout-s S] [--stall-s S] [hydra overrides...]``.
 
-Starts ``python -m recipe.awpo.main_awpo --config-name awpo_cpu <overrides>`` in a subprocess with the environment
+Starts ``python -m awpo.train --config-name awpo_cpu <overrides>`` in a subprocess with the environment
 the CPU backend needs (``AWPO_CPU_BACKEND=1``, ``VERL_PLATFORM=cpu``, a short private ``RAY_TMPDIR`` — Ray's
 AF_UNIX socket paths must stay under 108 bytes — offline Hugging Face, no wandb, one thread per process), streams
 its output, and stops it with a clear message when it runs past ``--timeout-s`` or prints nothing for
@@ -54,7 +54,7 @@ def cpu_environment(base: Mapping[str, str], ray_tmpdir: str) -> dict[str, str]:
 
 def training_command(overrides: Sequence[str], python: str = sys.executable) -> list[str]:
     """The command that trains with the CPU config and the given Hydra overrides."""
-    return [python, "-m", "recipe.awpo.main_awpo", "--config-name", CPU_CONFIG_NAME, *overrides]
+    return [python, "-m", "awpo.train", "--config-name", CPU_CONFIG_NAME, *overrides]
 
 
 def run(overrides: Sequence[str], timeout_s: float = DEFAULT_TIMEOUT_S, stall_s: float = DEFAULT_STALL_S) -> int:

@@ -5,7 +5,7 @@
 
 1. builds a tiny random Qwen3 model and a tokenizer with Qwen3's chat template (:mod:`awpo.tiny_model`);
 2. converts the bundled sample data (``examples/data/xlam_sample.json``, xLAM format) with ``data_preprocess.xlam``;
-3. trains with ``recipe.awpo.main_awpo`` through the CPU launcher (:mod:`awpo.cpu.launch`): the ``awpo``
+3. trains with ``awpo.train`` through the CPU launcher (:mod:`awpo.cpu.launch`): the ``awpo``
    estimator, the ``awpo`` reward manager with the ``rule`` judge and the ``awpo_tool_agent`` loop, validating
    before and after training and saving a checkpoint at the last step. verl prints every step's metrics, the
    ``awpo/*`` ones included.

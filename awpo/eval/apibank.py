@@ -62,7 +62,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from awpo.rewards.outcome import GroundTruthError, OutcomeOptions
+from awpo.rewards.options import OutcomeOptions
+from awpo.rewards.outcome import GroundTruthError
 from awpo.rewards.parser import parse_response
 from awpo.rewards.score import score_response
 from data_preprocess.coerce import CoercionError, coerce_value

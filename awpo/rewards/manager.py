@@ -8,10 +8,11 @@ judge could not score the sample) — plus the outcome components and the judge'
 (``judge_status``, ``judge_latency_s``, ``judge_cache_hit``, ``judge_clamped``), from which the trainer hook
 computes the ``judge/*`` step metrics. Every sample reports the same keys, as verl requires.
 
-Options (``reward.reward_kwargs.*``): ``outcome`` (fine | binary), ``string_match`` (normalized | exact),
-``require_thinking`` (bool), ``judge`` (the judge settings, :class:`awpo.rewards.judge.JudgeConfig`; default: the
-``rule`` backend). With ``reward.custom_reward_function.path`` set, that function computes the outcome reward
-instead (a float, or a dict with ``score``; its other keys are reported too). One judge per process serves every
+Options (``reward.reward_kwargs.*``, :class:`awpo.rewards.options.RewardOptions`): ``outcome`` (fine | binary),
+``string_match`` (normalized | exact), ``require_thinking`` (bool), ``judge`` (the judge settings,
+:class:`awpo.rewards.judge.JudgeConfig`; default: the ``rule`` backend). With ``reward.custom_reward_function.path``
+set, that function computes the outcome reward instead (a float, or a dict with ``score``; its other keys are
+reported too). One judge per process serves every
 sample (its concurrency cap, cache and connection pool are shared).
 """
 
@@ -21,7 +22,7 @@ import inspect
 from collections.abc import Mapping
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from verl import DataProto
 from verl.experimental.reward_loop.reward_manager import register
 from verl.experimental.reward_loop.reward_manager.base import RawRewardFn, RewardManagerBase
@@ -29,33 +30,23 @@ from verl.experimental.reward_loop.reward_manager.base import RawRewardFn, Rewar
 from awpo.agent_loop import sample_tools
 from awpo.rewards.columns import JUDGE_COLUMNS, REASONING
 from awpo.rewards.judge import Judge, JudgeConfig, JudgeInput
-from awpo.rewards.outcome import OutcomeOptions, parse_ground_truth
+from awpo.rewards.options import RewardOptions
+from awpo.rewards.outcome import parse_ground_truth
 from awpo.rewards.parser import ParsedResponse, parse_response
-from awpo.rewards.score import outcome_components, outcome_options, score_response
+from awpo.rewards.score import outcome_components, score_response
 
 MANAGER_NAME = "awpo"
-OPTIONS_PREFIX = "reward.reward_kwargs."
-JUDGE_OPTION = "judge"
-KNOWN_OPTIONS = frozenset({"outcome", "string_match", "require_thinking", JUDGE_OPTION})
 
 _judges: dict[tuple[JudgeConfig, str | None], Judge] = {}
 
 
-def read_reward_options(config: DictConfig) -> tuple[OutcomeOptions, JudgeConfig]:
-    """The manager's options from ``config.reward.reward_kwargs``.
+def read_reward_options(config: DictConfig) -> RewardOptions:
+    """The manager's options from ``config.reward.reward_kwargs`` (all defaults when the block is absent).
 
     Raises:
-        ValueError: an unknown key or an invalid value, naming ``reward.reward_kwargs.<key>``.
+        awpo.options.ConfigError: an unknown key or an invalid value, naming ``reward.reward_kwargs.<key>``.
     """
-    raw = config.reward.get("reward_kwargs") or {}
-    options = OmegaConf.to_container(raw, resolve=True) if isinstance(raw, DictConfig) else dict(raw)
-    unknown = sorted(set(options) - KNOWN_OPTIONS)
-    if unknown:
-        raise ValueError(
-            f"{OPTIONS_PREFIX}{unknown[0]}: unknown option for the awpo reward manager; "
-            f"valid: {', '.join(sorted(KNOWN_OPTIONS))}"
-        )
-    return outcome_options(options, prefix=OPTIONS_PREFIX), JudgeConfig.from_mapping(options.get(JUDGE_OPTION) or {})
+    return RewardOptions.from_mapping(config.reward.get("reward_kwargs"))
 
 
 def shared_judge(config: JudgeConfig, router_address: str | None) -> Judge:
@@ -79,8 +70,8 @@ class AWPORewardManager(RewardManagerBase):
         reward_model_tokenizer: Any = None,
     ) -> None:
         super().__init__(config, tokenizer, compute_score)
-        self.options, judge_config = read_reward_options(config)
-        self.judge = shared_judge(judge_config, reward_router_address)
+        self.options = read_reward_options(config)
+        self.judge = shared_judge(self.options.judge, reward_router_address)
         custom_path = config.reward.get("custom_reward_function", {}).get("path")
         self.custom_outcome = compute_score if custom_path else None
 

@@ -26,15 +26,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 from awpo.rewards.matching import has_perfect_matching, max_weight_assignment
+from awpo.rewards.options import OutcomeOptions
 from awpo.rewards.parser import ParsedResponse, ToolCall
 from awpo.rewards.values import (
     OMITTABLE,
-    STRING_MATCH_MODES,
     Schema,
     acceptable_value,
     declared_properties,
@@ -42,8 +41,6 @@ from awpo.rewards.values import (
     required_properties,
     typed_equal,
 )
-
-OUTCOME_MODES = ("fine", "binary")
 
 
 class GroundTruthError(ValueError):
@@ -71,31 +68,6 @@ class GoldCall(NamedTuple):
     allowed: frozenset[str]
     required: frozenset[str]
     defaults: Mapping[str, tuple[Any, Schema]]
-
-
-@dataclass(frozen=True)
-class OutcomeOptions:
-    """Outcome-reward settings (``reward.reward_kwargs.*``).
-
-    Attributes:
-        outcome: ``fine`` (partial credit) or ``binary`` (exact match). Default ``fine``.
-        string_match: ``normalized`` (BFCL's normalisation) or ``exact``. Default ``normalized``.
-        require_thinking: a response without a ``<think>`` block has invalid format. Default True.
-    """
-
-    outcome: str = "fine"
-    string_match: str = "normalized"
-    require_thinking: bool = True
-
-    def __post_init__(self) -> None:
-        if self.outcome not in OUTCOME_MODES:
-            raise ValueError(f"outcome: unknown value {self.outcome!r}; expected one of {', '.join(OUTCOME_MODES)}")
-        if self.string_match not in STRING_MATCH_MODES:
-            raise ValueError(
-                f"string_match: unknown value {self.string_match!r}; expected one of {', '.join(STRING_MATCH_MODES)}"
-            )
-        if not isinstance(self.require_thinking, bool):
-            raise ValueError(f"require_thinking: expected true or false, got {self.require_thinking!r}")
 
 
 class OutcomeResult(NamedTuple):

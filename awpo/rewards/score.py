@@ -8,41 +8,34 @@ reasoning reward. Options come as keyword arguments (verl forwards ``reward.cust
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields
 from functools import lru_cache
 from typing import Any
 
-from awpo.rewards.outcome import (
-    GroundTruthError,
-    OutcomeOptions,
-    OutcomeResult,
-    parse_ground_truth,
-    score_outcome,
-)
+from awpo.rewards.options import CustomRewardKwargs, OutcomeOptions
+from awpo.rewards.outcome import GroundTruthError, OutcomeResult, parse_ground_truth, score_outcome
 from awpo.rewards.parser import ParsedResponse, parse_response
 
 # Keyword arguments verl itself passes to reward functions; accepted and unused here.
 VERL_REWARD_KWARGS = frozenset({"reward_router_address", "reward_model_tokenizer"})
-_OPTION_DEFAULTS = {field.name: field.default for field in fields(OutcomeOptions)}
-_OPTION_NAMES = tuple(_OPTION_DEFAULTS)
-_DEFAULT_OPTIONS = OutcomeOptions()
 
 
-def outcome_options(options: Mapping[str, Any], prefix: str = "") -> OutcomeOptions:
-    """Build :class:`OutcomeOptions` from a mapping that may hold other keys (e.g. ``judge``).
+def custom_reward_options(kwargs: Mapping[str, Any]) -> OutcomeOptions:
+    """The options verl passes to :func:`compute_score` as keyword arguments (its own kwargs left out); built once
+    per distinct set of values, since verl passes the same ones for every response.
 
     Raises:
-        ValueError: an invalid value; the message starts with ``prefix`` + the key.
+        awpo.options.ConfigError: an unknown option or a bad value.
     """
+    options = {key: value for key, value in kwargs.items() if key not in VERL_REWARD_KWARGS}
     try:
-        return _cached_options(*(options.get(name, default) for name, default in _OPTION_DEFAULTS.items()))
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"{prefix}{error}") from None
+        return _cached_options(tuple(sorted(options.items())))
+    except TypeError:  # an unhashable value (a list or a dict) is invalid: let the block say which key
+        return CustomRewardKwargs.from_mapping(options)
 
 
 @lru_cache(maxsize=64)
-def _cached_options(outcome: str, string_match: str, require_thinking: bool) -> OutcomeOptions:
-    return OutcomeOptions(outcome=outcome, string_match=string_match, require_thinking=require_thinking)
+def _cached_options(items: tuple[tuple[str, Any], ...]) -> OutcomeOptions:
+    return CustomRewardKwargs.from_mapping(dict(items))
 
 
 def outcome_components(result: OutcomeResult) -> dict[str, float]:
@@ -92,13 +85,10 @@ def compute_score(
         ``{"score", "outcome", "format", "exact_match", "correct_name", "n_pred_calls", "n_gold_calls"}``.
 
     Raises:
-        TypeError: an unknown option.
-        ValueError: an invalid option value, or a malformed ground truth / tool schema (``GroundTruthError``).
+        awpo.options.ConfigError: an unknown option or an invalid option value, naming
+            ``reward.custom_reward_function.reward_kwargs.<key>``.
+        GroundTruthError: a malformed ground truth or tool schema.
     """
-    if kwargs:
-        unknown = set(kwargs) - set(_OPTION_NAMES) - VERL_REWARD_KWARGS
-        if unknown:
-            raise TypeError(f"awpo compute_score: unknown option(s) {sorted(unknown)}; valid: {list(_OPTION_NAMES)}")
-    options = outcome_options(kwargs) if kwargs else _DEFAULT_OPTIONS
+    options = custom_reward_options(kwargs)
     parsed = parse_response(solution_str, require_thinking=options.require_thinking)
     return outcome_components(score_response(parsed, ground_truth, extra_info, options))

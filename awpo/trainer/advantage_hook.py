@@ -25,8 +25,7 @@ import numpy as np
 import torch
 from verl import DataProto
 
-from awpo.advantage import ESTIMATOR_NAME, REASONING_KEY, compute_awpo
-from awpo.config import AWPOConfig
+from awpo.advantage import ESTIMATOR_NAME, REASONING_KEY, check_algorithm_config, compute_awpo
 from awpo.trainer.reward_metrics import reward_metrics
 
 METRICS_META_KEY = "awpo_metrics"
@@ -115,7 +114,7 @@ def compute_advantage(
         response_mask=selected.batch["response_mask"],
         index=selected.non_tensor_batch.get("uid"),
         reasoning=selected.non_tensor_batch.get(REASONING_KEY),
-        config=AWPOConfig.from_algorithm_config(config),
+        config=check_algorithm_config(config),
         norm_adv_by_std_in_grpo=bool(norm_adv_by_std_in_grpo),
     )
     if final_row_ids is None:

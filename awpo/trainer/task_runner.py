@@ -15,6 +15,7 @@ from verl.trainer.main_ppo_v0 import TaskRunner as LegacyTaskRunner
 
 from awpo.trainer.advantage_hook import install_advantage_hook
 from awpo.trainer.v1 import install_v1_trainer
+from awpo.verl_compat import check_verl
 
 
 def install_trainer_hooks(config: Any) -> None:
@@ -22,7 +23,11 @@ def install_trainer_hooks(config: Any) -> None:
 
     Args:
         config: the full training config; ``trainer.use_v1`` and ``trainer.v1.trainer_mode`` select the trainer.
+
+    Raises:
+        awpo.verl_compat.VerlCompatibilityError: the installed verl lacks something the hooks rely on.
     """
+    check_verl()
     install_advantage_hook()
     if config.trainer.get("use_v1", True):
         install_v1_trainer(config.trainer.v1.trainer_mode)

@@ -24,6 +24,7 @@ from verl.trainer.ppo.v1.trainer_base import PPOTrainer
 from awpo.advantage import ESTIMATOR_NAME
 from awpo.rewards.columns import TRAINER_COLUMNS
 from awpo.trainer.advantage_hook import GDPO_NAME, TrainerStepContext, trainer_step_context
+from awpo.verl_compat import VerlCompatibilityError
 
 EXTRA_FIELDS = "extra_fields"
 POLL_INTERVAL_KEY = "replay_poll_interval_s"
@@ -41,19 +42,31 @@ def reward_extra_columns(extra_fields: Sequence[Any], names: Sequence[str]) -> d
     Returns:
         ``{name: (B,) float64 array}`` for each name that at least one response reports; NaN where a response has
         no value for it. Names no response reports are left out (the reward manager does not produce them).
+
+    Raises:
+        VerlCompatibilityError: no response carries a ``reward_extra_info`` dict in its ``extra_fields``: verl's
+            TransferQueue layout is not the one of verl 0.9.1 (reward managers always return the dict).
     """
     columns = {name: np.full(len(extra_fields), math.nan, dtype=np.float64) for name in names}
     reported: set[str] = set()
+    with_info = 0
     for row, entry in enumerate(extra_fields):
         fields = getattr(entry, "data", entry)
         info = fields.get(REWARD_EXTRA_INFO) if isinstance(fields, dict) else None
         if not isinstance(info, dict):
             continue
+        with_info += 1
         for name in names:
             value = info.get(name)
             if value is not None:
                 columns[name][row] = float(value)
                 reported.add(name)
+    if extra_fields and not with_info:
+        raise VerlCompatibilityError(
+            f"TransferQueue field {EXTRA_FIELDS!r} holds no {REWARD_EXTRA_INFO!r} dict for any of the "
+            f"{len(extra_fields)} responses (first entry: {str(extra_fields[0])[:200]!r}); verl 0.9.1's agent loops "
+            "store the reward manager's reward_extra_info there"
+        )
     return {name: column for name, column in columns.items() if name in reported}
 
 
@@ -67,6 +80,11 @@ class AWPOAdvantageMixin:
         buffer = super()._build_replay_buffer()
         interval = self.config.trainer.v1.get(POLL_INTERVAL_KEY)
         if interval is not None:
+            if not hasattr(buffer, "poll_interval"):
+                raise VerlCompatibilityError(
+                    f"trainer.v1.{POLL_INTERVAL_KEY}: verl's {type(buffer).__name__} has no poll_interval attribute "
+                    "any more; remove the setting"
+                )
             buffer.poll_interval = float(interval)
         return buffer
 
@@ -79,6 +97,11 @@ class AWPOAdvantageMixin:
         else:
             return super()._compute_advantage(batch, metrics)
         fetched = tq.kv_batch_get(keys=batch.keys, partition_id=batch.partition_id, select_fields=[EXTRA_FIELDS])
+        if EXTRA_FIELDS not in fetched.keys():  # noqa: SIM118 (a TensorDict refuses `in` on itself)
+            raise VerlCompatibilityError(
+                f"TransferQueue returned no {EXTRA_FIELDS!r} field (got {sorted(fetched.keys())}); verl 0.9.1's "
+                "agent loops store each output's extra fields under that name"
+            )
         context = TrainerStepContext(
             columns=reward_extra_columns(list(fetched[EXTRA_FIELDS]), tuple(dict.fromkeys(names))),
             batch_keys=list(batch.keys),

@@ -10,7 +10,7 @@ import sys
 import ray
 from verl.trainer.main_ppo import run_ppo
 
-from recipe.awpo.compose import compose_awpo_config
+from awpo.train import compose_config
 
 
 class ProbeTaskRunner:
@@ -37,7 +37,7 @@ class ProbeTaskRunner:
 
 
 def main() -> None:
-    config = compose_awpo_config(["+probe_result_path=" + sys.argv[1], "ray_kwargs.ray_init.num_cpus=2"])
+    config = compose_config(["+probe_result_path=" + sys.argv[1], "ray_kwargs.ray_init.num_cpus=2"])
     run_ppo(config, task_runner_class=ray.remote(ProbeTaskRunner))
     ray.shutdown()
 

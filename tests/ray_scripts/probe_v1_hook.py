@@ -2,8 +2,10 @@
 
 The rollout side is reproduced exactly as verl's ``AgentLoopWorkerTQ._agent_loop_postprocess`` stores it: one
 ``AgentLoopOutput.as_dict()`` per response, with the reward manager's ``reward_extra_info`` inside
-``extra_fields``. Two trainers run on the same data: verl's stock ``PPOTrainerSync`` and the class the AWPO
-TaskRunner installs for ``trainer_mode=sync``. Usage: ``python probe_v1_hook.py RESULT.json``.
+``extra_fields``. Two trainers run on the same data: verl's stock ``PPOTrainerSync`` (which never hands the
+reasoning reward to the estimator, so AWPO refuses to run) and the class the AWPO TaskRunner installs for
+``trainer_mode=sync``; the AWPO class also runs on rollouts whose reward manager reported no reasoning at all.
+Usage: ``python probe_v1_hook.py RESULT.json``.
 """
 
 import json
@@ -20,16 +22,16 @@ from verl.experimental.agent_loop.agent_loop import AgentLoopOutput
 from verl.trainer.ppo.v1 import PPOTrainerSync, get_trainer_cls
 from verl.utils.tensordict_utils import list_of_dict_to_tensordict
 
-from awpo.advantage import compute_awpo
+from awpo.advantage import MissingReasoningError, compute_awpo
 from awpo.config import AWPOConfig
+from awpo.train import compose_config
 from awpo.trainer.task_runner import install_trainer_hooks
-from recipe.awpo.compose import compose_awpo_config
 
 OUTCOMES = [[1.0, 0.0, 0.0, 1.0], [1.0, 1.0, 1.0, 1.0]]
 REASONING = [[0.9, 0.2, 0.6, None], [0.1, 0.3, 0.7, 0.8]]
 
 
-def put_rollouts(partition_id: str) -> KVBatchMeta:
+def put_rollouts(partition_id: str, with_reasoning: bool = True) -> KVBatchMeta:
     keys, fields, tags = [], [], []
     for prompt, (outcomes, reasonings) in enumerate(zip(OUTCOMES, REASONING, strict=True)):
         for session, (outcome, reasoning) in enumerate(zip(outcomes, reasonings, strict=True)):
@@ -41,7 +43,7 @@ def put_rollouts(partition_id: str) -> KVBatchMeta:
                 "judge_cache_hit": 0.0,
                 "judge_clamped": 0.0,
             }
-            if reasoning is not None:
+            if reasoning is not None and with_reasoning:
                 info["reasoning"] = reasoning
             length = 3 + session
             output = AgentLoopOutput(
@@ -62,8 +64,8 @@ def put_rollouts(partition_id: str) -> KVBatchMeta:
     return KVBatchMeta(keys=keys, tags=tags, partition_id=partition_id)
 
 
-def run_trainer(trainer_cls: type, config, partition_id: str) -> tuple[torch.Tensor, dict]:
-    meta = put_rollouts(partition_id)
+def run_trainer(trainer_cls: type, config, partition_id: str, with_reasoning: bool = True) -> tuple[torch.Tensor, dict]:
+    meta = put_rollouts(partition_id, with_reasoning)
     trainer = object.__new__(trainer_cls)
     trainer.config = config
     metrics: dict = {}
@@ -71,6 +73,15 @@ def run_trainer(trainer_cls: type, config, partition_id: str) -> tuple[torch.Ten
     fetched = tq.kv_batch_get(keys=meta.keys, partition_id=partition_id, select_fields=["advantages"])
     advantages = torch.stack([row[-1] for row in fetched["advantages"].unbind(0)])
     return advantages, metrics
+
+
+def refusal(trainer_cls: type, config, partition_id: str, with_reasoning: bool = True) -> str:
+    """The MissingReasoningError message the trainer stops with ("" when it does not stop)."""
+    try:
+        run_trainer(trainer_cls, config, partition_id, with_reasoning)
+    except MissingReasoningError as error:
+        return str(error)
+    return ""
 
 
 def expected(reasoning: bool) -> torch.Tensor:
@@ -87,7 +98,7 @@ def expected(reasoning: bool) -> torch.Tensor:
         mask,
         np.array([f"uid{p}" for p in range(len(OUTCOMES)) for _ in range(4)], dtype=object),
         np.array(q) if reasoning else None,
-        AWPOConfig(),
+        AWPOConfig() if reasoning else AWPOConfig(mode="outcome_only"),
     )
     return result.sequence_advantage.float()
 
@@ -95,19 +106,22 @@ def expected(reasoning: bool) -> torch.Tensor:
 def main() -> None:
     ray.init(num_cpus=4, include_dashboard=False)
     tq.init(OmegaConf.create({"backend": {"SimpleStorage": {"num_data_storage_units": 1}}}))
-    config = compose_awpo_config(["algorithm.use_kl_in_reward=false"])
+    config = compose_config(["algorithm.use_kl_in_reward=false"])
 
-    stock_advantages, stock_metrics = run_trainer(PPOTrainerSync, config, "stock")
+    stock_refusal = refusal(PPOTrainerSync, config, "stock")
     install_trainer_hooks(config)
     awpo_cls = get_trainer_cls(config.trainer.v1.trainer_mode)
     awpo_advantages, awpo_metrics = run_trainer(awpo_cls, config, "awpo")
+    outcome_only = compose_config(["algorithm.awpo.mode=outcome_only"])
+    baseline_advantages, _ = run_trainer(awpo_cls, outcome_only, "baseline", with_reasoning=False)
 
     report = {
         "installed_class": awpo_cls.__name__,
-        "stock_equals_outcome_only": bool(torch.allclose(stock_advantages, expected(reasoning=False))),
-        "stock_metric_keys": sorted(k for k in stock_metrics if k.startswith("awpo/")),
+        "stock_refusal": stock_refusal,
+        "no_reasoning_refusal": refusal(awpo_cls, config, "no_reasoning", with_reasoning=False),
         "awpo_equals_expected": bool(torch.allclose(awpo_advantages, expected(reasoning=True))),
-        "awpo_differs_from_stock": bool(not torch.allclose(awpo_advantages, stock_advantages)),
+        "awpo_differs_from_outcome_only": bool(not torch.allclose(awpo_advantages, baseline_advantages)),
+        "outcome_only_equals_expected": bool(torch.allclose(baseline_advantages, expected(reasoning=False))),
         "awpo_metrics": {k: v for k, v in awpo_metrics.items() if k.startswith(("awpo/", "awpo_reward/", "judge/"))},
     }
     with open(sys.argv[1], "w") as handle:

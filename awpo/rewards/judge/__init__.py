@@ -9,7 +9,7 @@ Backends: ``rule`` (deterministic, offline), ``openai`` (any OpenAI-compatible c
     metrics = judge_metrics(score, status, latency_s, cache_hit, clamped)   # per step, from the columns
 """
 
-from awpo.rewards.judge.config import CONFIG_PREFIX, JudgeConfig, JudgeConfigError
+from awpo.rewards.judge.config import JudgeConfig
 from awpo.rewards.judge.inputs import JudgeInput
 from awpo.rewards.judge.judge import Judge
 from awpo.rewards.judge.parsing import parse_score
@@ -19,11 +19,9 @@ from awpo.rewards.judge.rule import rule_breakdown, rule_score
 from awpo.rewards.judge.stats import judge_metrics, judge_metrics_from_results
 
 __all__ = [
-    "CONFIG_PREFIX",
     "FAILURE_KINDS",
     "Judge",
     "JudgeConfig",
-    "JudgeConfigError",
     "JudgeInput",
     "JudgeResult",
     "JudgeStatus",

@@ -26,7 +26,7 @@ from awpo.rewards.judge.client import ChatClient, redact_url
 from awpo.rewards.judge.config import JudgeConfig
 from awpo.rewards.judge.inputs import JudgeInput
 from awpo.rewards.judge.parsing import parse_score
-from awpo.rewards.judge.prompt import RubricTemplate, render_user_message
+from awpo.rewards.judge.prompt import render_user_message
 from awpo.rewards.judge.result import JudgeResult, JudgeStatus
 from awpo.rewards.judge.rule import rule_score
 
@@ -67,7 +67,7 @@ class Judge:
 
     def __init__(self, config: JudgeConfig, router_address: str | None = None) -> None:
         self.config = config
-        self._template = RubricTemplate.load(config.rubric_path)
+        self._template = config.rubric()
         self._cache: LRUCache[JudgeResult] = LRUCache(config.cache_size)
         self._breaker = CircuitBreaker(config.circuit_breaker_failures, config.circuit_breaker_cooldown_s)
         self._state: _LoopState | None = None
