@@ -23,6 +23,7 @@ A batch without a reasoning column in ``awpo`` or ``naive_sum`` mode is a config
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,7 @@ import torch
 from verl.trainer.ppo.core_algos import compute_grpo_outcome_advantage, register_adv_est
 
 from awpo.config import OUTCOME_TIE_TOL, AWPOConfig, ConfigError
-from awpo.groupwise import GroupMoments, Groups, factorize_groups, group_moments
+from awpo.groupwise import GroupMoments, Groups, factorize_groups, group_moments, shuffle_within_groups
 from awpo.rewards.columns import REASONING as REASONING_KEY
 
 ESTIMATOR_NAME = "awpo"
@@ -147,6 +148,8 @@ def compute_awpo(
         _check_finite_outcome(outcome, index)
         groups = factorize_groups(index, batch_size, device)
         reasoning_values = _reasoning_tensor(reasoning, batch_size, index).to(device)
+        if config.shuffle_reasoning:
+            reasoning_values = shuffle_within_groups(reasoning_values, groups, _batch_seed(index))
 
         outcome_moments = group_moments(outcome, groups)
         outcome_advantage, has_outcome_sign = _grpo_advantage(
@@ -292,6 +295,11 @@ def _check_finite_outcome(outcome: torch.Tensor, index: Any) -> None:
             f"{_uid_suffix(index, i)} "
             f"({bad.numel()} non-finite in the batch)"
         )
+
+
+def _batch_seed(index: Any) -> int:
+    """A seed that changes with the batch (verl's uids are fresh per step) and not with the process."""
+    return zlib.crc32("\x1f".join(map(str, _index_array(index).reshape(-1))).encode())
 
 
 def _index_array(index: Any) -> np.ndarray:

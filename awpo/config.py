@@ -67,6 +67,12 @@ class AWPOConfig(Options):
     min_reasoning_std: float = option(
         1e-3, low=0.0, help="A group whose valid reasoning rewards have a std below this carries no reasoning signal."
     )
+    shuffle_reasoning: bool = option(
+        False,
+        help="Placebo control: permute the reasoning rewards at random within each group before use, which keeps "
+        "each group's reasoning statistics and breaks their link to the responses. For checking that a result "
+        "depends on the reasoning reward reaching the right response; never for real training.",
+    )
 
     @classmethod
     def from_algorithm_config(cls, algorithm_config: Any) -> AWPOConfig:

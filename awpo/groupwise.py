@@ -120,3 +120,21 @@ def group_moments(values: torch.Tensor, groups: Groups, valid: torch.Tensor | No
     tied = (count >= 1) & (low == high)
     std = torch.where(tied | (count < 2), torch.zeros_like(variance), variance.sqrt())
     return GroupMoments(count=count, mean=mean, std=std, tied=tied)
+
+
+def shuffle_within_groups(values: torch.Tensor, groups: Groups, seed: int) -> torch.Tensor:
+    """``values`` (B,) permuted uniformly at random within each group (a fresh permutation per group).
+
+    Args:
+        values: (B,) per-response values, on the device of ``groups``.
+        groups: the batch's groups.
+        seed: seeds the permutation (the same seed and batch give the same result).
+    """
+    generator = torch.Generator().manual_seed(seed)
+    keys = torch.rand(values.shape[0], generator=generator, dtype=torch.float64).to(values.device)
+    by_key = torch.sort(keys).indices
+    shuffled_order = by_key[torch.sort(groups.ids[by_key], stable=True).indices]
+    batch_order = torch.sort(groups.ids, stable=True).indices
+    shuffled = values.clone()
+    shuffled[batch_order] = values[shuffled_order]
+    return shuffled

@@ -16,6 +16,7 @@ from verl.trainer.ppo import core_algos
 
 from awpo.advantage import AWPOAdvantage, MissingReasoningError, compute_awpo, compute_awpo_outcome_advantage
 from awpo.config import AWPOConfig
+from awpo.groupwise import factorize_groups, shuffle_within_groups
 from awpo.options import ConfigError
 from tests.reference_awpo import reference_awpo
 
@@ -591,3 +592,37 @@ def test_length_mismatches_are_clear_errors() -> None:
         compute_awpo(values, mask, np.array(["a", "a"], dtype=object), np.array([0.5]), AWPOConfig())
     with pytest.raises(ValueError, match=r"same \(batch, response_length\) shape"):
         compute_awpo(values, mask[:, :2], np.array(["a", "a"], dtype=object), np.array([0.5] * 2), AWPOConfig())
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The placebo control
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def test_shuffle_within_groups_is_a_fresh_permutation_inside_each_group() -> None:
+    uids = ["a"] * 4 + ["b"] * 3 + ["c"]
+    groups = factorize_groups(np.array(uids, dtype=object), len(uids))
+    values = torch.arange(8, dtype=torch.float64)
+    kept_own = torch.zeros(8)
+    seeds = range(400)
+    for seed in seeds:
+        shuffled = shuffle_within_groups(values, groups, seed)
+        assert sorted(shuffled[:4].tolist()) == [0, 1, 2, 3]
+        assert sorted(shuffled[4:7].tolist()) == [4, 5, 6]
+        assert shuffled[7] == 7
+        kept_own += (shuffled == values).double()
+    assert torch.equal(shuffle_within_groups(values, groups, 5), shuffle_within_groups(values, groups, 5))
+    # a uniform permutation keeps a response's own value 1/n of the time: no residual alignment
+    rates = kept_own / len(seeds)
+    assert rates[:4].mean().item() == pytest.approx(1 / 4, abs=0.06)
+    assert rates[4:7].mean().item() == pytest.approx(1 / 3, abs=0.06)
+
+
+def test_shuffle_reasoning_uses_the_permuted_rewards() -> None:
+    rewards, uids = [1.0, 1.0, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0], ["a"] * 4 + ["b"] * 4
+    reasoning = [0.1, 0.9, 0.4, 0.6, 0.2, 0.7, 0.5, math.nan]
+    shuffled = run_awpo(rewards, uids, reasoning, shuffle_reasoning=True)
+    plain = run_awpo(rewards, uids, reasoning)
+    assert not torch.equal(shuffled.sequence_advantage, plain.sequence_advantage)
+    assert shuffled.metrics["awpo/reasoning_reward_mean"] == pytest.approx(plain.metrics["awpo/reasoning_reward_mean"])
+    assert shuffled.metrics["awpo/reasoning_valid_frac"] == plain.metrics["awpo/reasoning_valid_frac"]
