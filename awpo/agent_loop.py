@@ -16,7 +16,7 @@ from typing import Any
 from verl.experimental.agent_loop.agent_loop import AgentLoopOutput, register
 from verl.experimental.agent_loop.single_turn_agent_loop import SingleTurnAgentLoop
 
-from data_preprocess.schema import AGENT_NAME, messages_for_chat_template
+from awpo.rows import AGENT_NAME, messages_for_chat_template
 
 
 @lru_cache(maxsize=1024)

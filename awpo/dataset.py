@@ -19,7 +19,7 @@ from verl.utils.dataset.rl_dataset import RLHFDataset
 from verl.utils.tokenizer import normalize_token_ids
 
 from awpo.agent_loop import sample_tools
-from data_preprocess.schema import messages_for_chat_template
+from awpo.rows import messages_for_chat_template
 
 logger = logging.getLogger(__name__)
 

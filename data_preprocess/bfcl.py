@@ -39,11 +39,11 @@ if __package__ in (None, ""):
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from awpo.eval.bfcl_data import AST_CATEGORIES, DATA_PREFIX, IRRELEVANCE_CATEGORIES
+from awpo.rows import Call, Sample, text_message
 from data_preprocess.calls import tool_index
 from data_preprocess.coerce import CoercionError, coerce_value
 from data_preprocess.pipeline import ConversionStats, RecordError, convert_records, positive_int, run
 from data_preprocess.reader import InputError
-from data_preprocess.schema import Call, Sample, text_message
 from data_preprocess.tool_schema import ToolSchemaError, normalize_tools
 
 DEFAULT_CATEGORIES = AST_CATEGORIES + IRRELEVANCE_CATEGORIES

@@ -6,8 +6,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from awpo.rows import Call, Tool
 from data_preprocess.coerce import CoercionError, coerce_value
-from data_preprocess.schema import Call, Tool
 
 
 class SampleError(ValueError):

@@ -25,9 +25,9 @@ from typing import Any
 
 from tqdm import tqdm
 
+from awpo.rows import Sample
 from data_preprocess.augment import unit_draw
 from data_preprocess.reader import InputError, iter_records
-from data_preprocess.schema import Sample
 from data_preprocess.writer import DEFAULT_BATCH_ROWS, ParquetOutputs, write_json_atomic
 
 FORMAT_PROBE_RECORDS = 10

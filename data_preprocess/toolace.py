@@ -39,10 +39,10 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
+from awpo.rows import Message, Sample, Tool, call_message, text_message
 from data_preprocess.calls import SampleError, best_effort_calls, parse_raw_call, typed_calls
 from data_preprocess.dsl import DSLError, looks_like_call_list, parse_calls
 from data_preprocess.pipeline import RecordError, Skipped, run_training_conversion, training_parser
-from data_preprocess.schema import Message, Sample, Tool, call_message, text_message
 from data_preprocess.tool_schema import ToolSchemaError, normalize_tools
 
 DATA_SOURCE = "toolace"

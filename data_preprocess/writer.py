@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from data_preprocess.schema import ROW_SCHEMA
+from awpo.rows import ROW_SCHEMA
 
 DEFAULT_BATCH_ROWS = 2048
 

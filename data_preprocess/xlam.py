@@ -31,10 +31,10 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
+from awpo.rows import Sample, text_message
 from data_preprocess.augment import drop_gold_tools, keyed_rng, mask_names, unit_draw
 from data_preprocess.calls import SampleError, typed_calls
 from data_preprocess.pipeline import RecordError, ratio, run_training_conversion, training_parser
-from data_preprocess.schema import Sample, text_message
 from data_preprocess.tool_schema import ToolSchemaError, normalize_tools
 
 DEFAULT_INPUT = "Salesforce/xlam-function-calling-60k"

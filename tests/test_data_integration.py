@@ -18,8 +18,8 @@ from verl.workers.rollout.replica import TokenOutput
 from awpo.agent_loop import sample_tools
 from awpo.dataset import AWPOToolDataset
 from awpo.rewards.score import compute_score
+from awpo.rows import AGENT_NAME, messages_for_chat_template
 from data_preprocess import bfcl, hammer, toolace, xlam
-from data_preprocess.schema import AGENT_NAME, messages_for_chat_template
 from recipe.awpo.compose import compose_awpo_config
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from awpo.rows import Sample, call_message, text_message
 from data_preprocess import bfcl, check_overlap, merge
-from data_preprocess.schema import Sample, call_message, text_message
 from data_preprocess.writer import ParquetOutputs
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data"

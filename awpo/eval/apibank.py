@@ -65,11 +65,11 @@ from typing import Any
 from awpo.rewards.outcome import GroundTruthError, OutcomeOptions
 from awpo.rewards.parser import parse_response
 from awpo.rewards.score import score_response
+from awpo.rows import Call, Message, Sample, Tool, call_message, text_message
 from data_preprocess.coerce import CoercionError, coerce_value
 from data_preprocess.dsl import DSLError, parse_calls
 from data_preprocess.pipeline import ConversionStats, RecordError, convert_records, run
 from data_preprocess.reader import InputError
-from data_preprocess.schema import Call, Message, Sample, Tool, call_message, text_message
 from data_preprocess.tool_schema import ToolSchemaError, normalize_tool
 
 LEVELS = (1, 2)
