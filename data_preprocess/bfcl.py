@@ -40,7 +40,7 @@ if __package__ in (None, ""):
 
 from awpo.eval.bfcl_data import AST_CATEGORIES, DATA_PREFIX, IRRELEVANCE_CATEGORIES
 from awpo.rows import Call, Sample, text_message
-from data_preprocess.calls import tool_index
+from awpo.tools import tool_parameters
 from data_preprocess.coerce import CoercionError, coerce_value
 from data_preprocess.pipeline import ConversionStats, RecordError, convert_records, positive_int, run
 from data_preprocess.reader import InputError
@@ -200,7 +200,7 @@ def convert_entry(entry: Mapping[str, Any], category: str, answer: Mapping[str, 
         truth = answer.get("ground_truth") if answer is not None else None
         if not isinstance(truth, list) or not all(isinstance(item, Mapping) and len(item) == 1 for item in truth):
             raise RecordError("missing_answer", f"no possible answer for {entry.get('id')!r}")
-        parameters_by_name = tool_index(tools)
+        parameters_by_name = tool_parameters(tools)
         acceptable = []
         for item in truth:
             ((name, arguments),) = item.items()

@@ -14,6 +14,7 @@ from awpo.rewards.matching import has_perfect_matching, max_weight_assignment
 from awpo.rewards.outcome import GroundTruthError
 from awpo.rewards.score import compute_score
 from awpo.rewards.values import normalize_string, value_acceptable, values_equal
+from awpo.tools import ToolsError
 
 WEATHER = {
     "type": "function",
@@ -270,9 +271,9 @@ def test_malformed_ground_truth_is_a_clear_error(ground_truth: str, message: str
 
 
 def test_malformed_tools_are_a_clear_error() -> None:
-    with pytest.raises(GroundTruthError, match=r"extra_info\['tools'\] is not valid JSON"):
+    with pytest.raises(ToolsError, match=r"extra_info\['tools'\] is not valid JSON"):
         compute_score("x", response(), json.dumps({"calls": []}), {"tools": "{oops"})
-    with pytest.raises(GroundTruthError, match="must be a JSON string"):
+    with pytest.raises(ToolsError, match=r"extra_info\['tools'\] must be a JSON string"):
         compute_score("x", response(), json.dumps({"calls": []}), {"tools": [WEATHER]})
 
 

@@ -26,12 +26,12 @@ from verl import DataProto
 from verl.experimental.reward_loop.reward_manager import register
 from verl.experimental.reward_loop.reward_manager.base import RawRewardFn, RewardManagerBase
 
-from awpo.agent_loop import sample_tools
 from awpo.rewards.columns import JUDGE_COLUMNS, REASONING
 from awpo.rewards.judge import Judge, JudgeConfig, JudgeInput
 from awpo.rewards.outcome import OutcomeOptions, parse_ground_truth
 from awpo.rewards.parser import ParsedResponse, parse_response
 from awpo.rewards.score import outcome_components, outcome_options, score_response
+from awpo.tools import sample_tools
 
 MANAGER_NAME = "awpo"
 OPTIONS_PREFIX = "reward.reward_kwargs."

@@ -13,13 +13,13 @@ from functools import lru_cache
 from typing import Any
 
 from awpo.rewards.outcome import (
-    GroundTruthError,
     OutcomeOptions,
     OutcomeResult,
     parse_ground_truth,
     score_outcome,
 )
 from awpo.rewards.parser import ParsedResponse, parse_response
+from awpo.tools import tools_text
 
 # Keyword arguments verl itself passes to reward functions; accepted and unused here.
 VERL_REWARD_KWARGS = frozenset({"reward_router_address", "reward_model_tokenizer"})
@@ -64,12 +64,10 @@ def score_response(
     """Outcome reward of an already parsed response.
 
     Raises:
-        GroundTruthError: the sample's ground truth or tool schemas are malformed.
+        GroundTruthError: the sample's ground truth is malformed.
+        ToolsError: its ``extra_info["tools"]`` is malformed.
     """
-    tools = (extra_info or {}).get("tools")
-    if tools is not None and not isinstance(tools, str):
-        raise GroundTruthError(f"extra_info['tools'] must be a JSON string, got {type(tools).__name__}")
-    return score_outcome(parsed, parse_ground_truth(ground_truth, tools), options)
+    return score_outcome(parsed, parse_ground_truth(ground_truth, tools_text(extra_info)), options)
 
 
 def compute_score(
@@ -93,7 +91,8 @@ def compute_score(
 
     Raises:
         TypeError: an unknown option.
-        ValueError: an invalid option value, or a malformed ground truth / tool schema (``GroundTruthError``).
+        ValueError: an invalid option value, a malformed ground truth (``GroundTruthError``) or tool schemas
+            (``ToolsError``).
     """
     if kwargs:
         unknown = set(kwargs) - set(_OPTION_NAMES) - VERL_REWARD_KWARGS
