@@ -1,4 +1,4 @@
-"""Dataset converters: ToolACE, xLAM, Hammer and BFCL into verl RL parquet rows.
+"""Dataset converters: ToolACE, xLAM, Hammer, BFCL and API-Bank into verl RL parquet rows.
 
 Command line (each also runs as ``python data_preprocess/<name>.py``)::
 
@@ -6,6 +6,7 @@ Command line (each also runs as ``python data_preprocess/<name>.py``)::
     python -m data_preprocess.xlam --output-dir DIR           # Salesforce/xlam-function-calling-60k
     python -m data_preprocess.hammer --output-dir DIR         # MadeAgents/xlam-irrelevance-7.5k
     python -m data_preprocess.bfcl --output-dir DIR           # installed bfcl-eval data -> DIR/val.parquet
+    python -m data_preprocess.apibank --output-dir DIR        # API-Bank --input FILE --level N -> DIR/val.parquet
     python -m data_preprocess.merge --output-dir DIR IN...    # merge + deduplicate converter outputs
     python -m data_preprocess.check_overlap TRAIN.parquet     # training prompts found in BFCL
 
