@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from awpo.cpu import ENV_FLAG, CPUBackendError, activate, requested
+from awpo.cpu import ENV_FLAG, CPUBackendError, activate, quickstart, requested
 from awpo.cpu.launch import CPU_CONFIG_NAME, cpu_environment, supervise, training_command
 from awpo.cpu.quickstart import training_overrides
 from recipe.awpo.compose import compose_awpo_config
@@ -101,3 +101,11 @@ def test_cpu_config_passes_verl_validation(tmp_path) -> None:
     assert config.trainer.device == "cpu"
     assert config.ray_kwargs.ray_init.num_gpus == config.trainer.n_gpus_per_node
     prepare_config(config)  # verl's validate_config (device detection here is not the CPU launcher's)
+
+
+def test_quickstart_without_converted_data_says_how_to_get_it(tmp_path, capsys) -> None:
+    """The library does not convert data (it never imports data_preprocess); scripts/quickstart.sh does it first."""
+    assert quickstart.main(["--output-dir", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert f"no train.parquet or val.parquet in {tmp_path / 'data'}" in error and "scripts/quickstart.sh" in error
+    assert not (tmp_path / "model").exists()
