@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from awpo.eval.bfcl_checker import CHECKER_MODEL_NAME, checker_language, load_ast_checker
-from awpo.eval.bfcl_data import load_possible_answers, load_questions
+from awpo.eval.bfcl_data import BFCLDataError, load_possible_answers, load_questions
 from awpo.eval.bfcl_summary import (
     BUCKET_TITLES,
     BUCKETS,
@@ -348,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"not offline-scorable categories: {', '.join(unknown)} (choose from {', '.join(SINGLE_TURN)})")
     try:
         report = score_files(args.generations, args.categories, args.require_thinking).as_dict()
-    except (FileNotFoundError, ModuleNotFoundError) as error:
+    except (FileNotFoundError, ModuleNotFoundError, BFCLDataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if not report["categories"]:
