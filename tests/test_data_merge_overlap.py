@@ -48,7 +48,8 @@ def _write(directory: Path, train: list[Sample], val: list[Sample]) -> Path:
     splits = {"train": train, "val": val}
     with ParquetOutputs({split: directory / f"{split}.parquet" for split in splits}) as outputs:
         for split, samples in splits.items():
-            outputs.write_many(split, (sample.to_row(split, index) for index, sample in enumerate(samples)))
+            for index, sample in enumerate(samples):
+                outputs.write(split, sample.to_row(split, index))
     return directory
 
 

@@ -296,7 +296,8 @@ async def test_injected_scores_do_not_reach_the_judge(server, behaviour: str) ->
     """
     marker = fault(behaviour)
     judge = make_judge(server)
-    raw_body = judge.request_body(item(marker, reasoning="PLACEHOLDER"))
+    await judge.score(item(marker, reasoning="PLACEHOLDER"))
+    raw_body = server.requests[-1].body
     raw_body["messages"][1]["content"] = raw_body["messages"][1]["content"].replace("PLACEHOLDER", ATTACK)
     url = f"{server.base_url}/chat/completions"
     async with aiohttp.ClientSession() as session, session.post(url, json=raw_body) as response:

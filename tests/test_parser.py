@@ -39,12 +39,12 @@ def test_thinking_optional() -> None:
     assert not parse_response(CALL).format_ok
     assert parse_response(CALL).format_error == "missing <think> block"
     parsed = parse_response(CALL, require_thinking=False)
-    assert parsed.format_ok and parsed.reasoning is None and parsed.has_reasoning is False
+    assert parsed.format_ok and parsed.reasoning is None
 
 
 def test_empty_think_block_is_well_formed_but_has_no_reasoning() -> None:
     parsed = parse_response(f"<think>\n\n</think>\n\n{CALL}")
-    assert parsed.format_ok and parsed.reasoning == "" and not parsed.has_reasoning
+    assert parsed.format_ok and parsed.reasoning == ""
 
 
 def test_tool_call_inside_reasoning_is_reasoning() -> None:
