@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 import pytest
 
@@ -65,12 +64,11 @@ def test_launcher_environment_and_command() -> None:
 
 
 def test_supervise_stops_a_silent_process(capsys: pytest.CaptureFixture[str]) -> None:
-    start = time.monotonic()
+    """The child would sleep 60 s and exit 0; 124 and the message show supervise stopped it."""
     status = supervise(
         [sys.executable, "-c", "print('started', flush=True); import time; time.sleep(60)"], os.environ, 30, 2
     )
     assert status == 124
-    assert time.monotonic() - start < 20
     captured = capsys.readouterr()
     assert "started" in captured.out
     assert "no output for 2 s" in captured.err
@@ -84,10 +82,10 @@ def test_supervise_stops_at_the_timeout(capsys: pytest.CaptureFixture[str]) -> N
 
 def test_supervise_stops_a_run_that_hangs_in_the_middle_of_a_line(capsys) -> None:
     script = "import sys, time\nsys.stdout.write('progress 10%\\r')\nsys.stdout.flush()\ntime.sleep(60)\n"
-    started = time.monotonic()
     assert supervise([sys.executable, "-c", script], os.environ, 2, 30) == 124
-    assert time.monotonic() - started < 20
-    assert "exceeded --timeout-s=2 s" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "progress 10%" in captured.out  # forwarded before the line ended
+    assert "exceeded --timeout-s=2 s" in captured.err
 
 
 def test_supervise_returns_the_exit_status() -> None:
