@@ -32,7 +32,7 @@ import json
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -244,13 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     options = ToolACEOptions(text_turns=args.text_turns)
 
-    return run_training_conversion(
-        args,
-        DATA_SOURCE,
-        asdict(options),
-        lambda record, position: convert_record(record, position, options),
-        EXPECTED_FORMAT,
-    )
+    return run_training_conversion(args, DATA_SOURCE, options, convert_record, EXPECTED_FORMAT)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -149,13 +149,7 @@ def main(argv: list[str] | None = None, data_source: str = "xlam", default_input
         mask_ratio=args.mask_ratio,
     )
 
-    return run_training_conversion(
-        args,
-        data_source,
-        asdict(options),
-        lambda record, position: convert_record(record, position, options),
-        EXPECTED_FORMAT,
-    )
+    return run_training_conversion(args, data_source, options, convert_record, EXPECTED_FORMAT)
 
 
 if __name__ == "__main__":

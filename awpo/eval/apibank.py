@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from awpo.eval.generations import json_objects
 from awpo.rewards.outcome import GroundTruthError, OutcomeOptions
 from awpo.rewards.parser import parse_response
 from awpo.rewards.score import score_response
@@ -103,14 +104,8 @@ def read_generations(path: Path) -> tuple[dict[str, Any], int]:
     """``id → response`` from a JSON-lines file, and the number of unusable lines (first response of an id wins)."""
     generations: dict[str, Any] = {}
     unusable = 0
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError:
-            record = None
-        if isinstance(record, dict) and isinstance(record.get("id"), str) and "response" in record:
+    for record in json_objects(path):
+        if record is not None and isinstance(record.get("id"), str) and "response" in record:
             generations.setdefault(record["id"], record["response"])
         else:
             unusable += 1

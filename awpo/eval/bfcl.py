@@ -62,6 +62,7 @@ from awpo.eval.bfcl_summary import (
     v3_summary,
     v4_summary,
 )
+from awpo.eval.generations import json_objects
 from awpo.rewards.parser import parse_response
 
 # Every category the offline scorer checks against possible answers, java and javascript included (their answers
@@ -186,17 +187,11 @@ def generation_files(paths: Iterable[Path]) -> Iterator[Path]:
 
 def read_records(path: Path, report: Report) -> Iterator[dict[str, Any]]:
     """The JSON objects of a JSON-lines file; other non-empty lines are counted as unreadable."""
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError:
-            record = None
-        if isinstance(record, dict):
-            yield record
-        else:
+    for record in json_objects(path):
+        if record is None:
             report.unreadable_lines += 1
+        else:
+            yield record
 
 
 class Scorer:
