@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from awpo.rows import Tool
+if TYPE_CHECKING:  # a type alias only: the reward and the judge need not load pyarrow through awpo.rows
+    from awpo.rows import Tool
 
 COLUMN = "extra_info['tools']"
 
@@ -23,8 +24,11 @@ class ToolsError(ValueError):
     """A row's ``extra_info['tools']`` is not a JSON string holding a list of function schemas."""
 
 
-def function_of(tool: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The function schema (``{"name", "description", "parameters"}``) of an OpenAI tool, wrapped or bare."""
+def function_of(tool: Any) -> Mapping[str, Any]:
+    """The function schema (``{"name", "description", "parameters"}``) of an OpenAI tool, wrapped or bare; ``{}``
+    for anything that is neither."""
+    if not isinstance(tool, Mapping):
+        return {}
     function = tool.get("function")
     return function if isinstance(function, Mapping) else tool
 
