@@ -9,36 +9,13 @@ carry earlier calls with JSON-string arguments (a parquet constraint); they are 
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
 from typing import Any
 
 from verl.experimental.agent_loop.agent_loop import AgentLoopOutput, register
 from verl.experimental.agent_loop.single_turn_agent_loop import SingleTurnAgentLoop
 
-from data_preprocess.schema import AGENT_NAME, messages_for_chat_template
-
-
-@lru_cache(maxsize=1024)
-def _parse_tools(tools: str) -> tuple[dict[str, Any], ...]:
-    parsed = json.loads(tools)
-    if not isinstance(parsed, list) or not all(isinstance(tool, dict) for tool in parsed):
-        raise ValueError(f"extra_info['tools'] must be a JSON list of tool schemas, got: {tools[:200]!r}")
-    return tuple(parsed)
-
-
-def sample_tools(extra_info: Any) -> list[dict[str, Any]] | None:
-    """The tool schemas of a row (``extra_info["tools"]``, a JSON string), or None when the row has none.
-
-    Raises:
-        ValueError: when ``tools`` is present but not a JSON list of schemas.
-    """
-    tools = extra_info.get("tools") if isinstance(extra_info, dict) else None
-    if tools is None:
-        return None
-    if not isinstance(tools, str):
-        raise ValueError(f"extra_info['tools'] must be a JSON string, got {type(tools).__name__}")
-    return list(_parse_tools(tools)) or None
+from awpo.rows import AGENT_NAME, messages_for_chat_template
+from awpo.tools import sample_tools
 
 
 @register(AGENT_NAME)

@@ -18,8 +18,8 @@ import datasets
 from verl.utils.dataset.rl_dataset import RLHFDataset
 from verl.utils.tokenizer import normalize_token_ids
 
-from awpo.agent_loop import sample_tools
-from data_preprocess.schema import messages_for_chat_template
+from awpo.rows import messages_for_chat_template
+from awpo.tools import sample_tools
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class AWPOToolDataset(RLHFDataset):
         """Tokens of the row's prompt as the ``awpo_tool_agent`` loop renders it.
 
         Raises:
-            ValueError: the row's ``extra_info["tools"]`` is not a JSON list of tool schemas.
+            ToolsError: the row's ``extra_info["tools"]`` is not a JSON list of tool schemas.
         """
         tools = sample_tools(row.get("extra_info"))
         kwargs = {

@@ -1,4 +1,4 @@
-"""Dataset converters: ToolACE, xLAM, Hammer and BFCL into verl RL parquet rows.
+"""Dataset converters: ToolACE, xLAM, Hammer, BFCL and API-Bank into verl RL parquet rows.
 
 Command line (each also runs as ``python data_preprocess/<name>.py``)::
 
@@ -6,12 +6,16 @@ Command line (each also runs as ``python data_preprocess/<name>.py``)::
     python -m data_preprocess.xlam --output-dir DIR           # Salesforce/xlam-function-calling-60k
     python -m data_preprocess.hammer --output-dir DIR         # MadeAgents/xlam-irrelevance-7.5k
     python -m data_preprocess.bfcl --output-dir DIR           # installed bfcl-eval data -> DIR/val.parquet
+    python -m data_preprocess.apibank --output-dir DIR        # API-Bank --input FILE --level N -> DIR/val.parquet
     python -m data_preprocess.merge --output-dir DIR IN...    # merge + deduplicate converter outputs
     python -m data_preprocess.check_overlap TRAIN.parquet     # training prompts found in BFCL
 
-Modules: :mod:`~data_preprocess.schema` (the row, ``AGENT_NAME``), :mod:`~data_preprocess.pipeline` (streaming,
-splitting, stats), :mod:`~data_preprocess.reader` / :mod:`~data_preprocess.writer` (streaming input, atomic parquet
-output), :mod:`~data_preprocess.tool_schema` (OpenAI tool schemas), :mod:`~data_preprocess.coerce` and
-:mod:`~data_preprocess.calls` (typed ground truth), :mod:`~data_preprocess.dsl` (ToolACE's bracket calls, no
-``eval``), :mod:`~data_preprocess.augment` (seeded irrelevance augmentation and name masking).
+The row they write (``Sample``, ``ROW_SCHEMA``, ``AGENT_NAME``) is :mod:`awpo.rows`: the library owns the format its
+agent loop, dataset and evaluation read, and the converters depend on it, never the reverse.
+
+Modules: :mod:`~data_preprocess.pipeline` (streaming, splitting, stats), :mod:`~data_preprocess.reader` /
+:mod:`~data_preprocess.writer` (streaming input, atomic parquet output), :mod:`~data_preprocess.tool_schema`
+(OpenAI tool schemas), :mod:`~data_preprocess.coerce` and :mod:`~data_preprocess.calls` (typed ground truth),
+:mod:`~data_preprocess.dsl` (ToolACE's bracket calls, no ``eval``), :mod:`~data_preprocess.augment` (seeded
+irrelevance augmentation and name masking).
 """

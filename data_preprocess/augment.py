@@ -15,7 +15,7 @@ import json
 import random
 import string
 
-from data_preprocess.schema import Call, Message, Sample, Tool, call_message
+from awpo.rows import Call, Message, Sample, Tool, call_message
 
 FUNCTION_NAME_LENGTH = (5, 15)
 PARAMETER_NAME_LENGTH = (4, 10)

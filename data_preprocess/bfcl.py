@@ -4,9 +4,9 @@
         [--max-per-category N] [--max-samples N] [--bfcl-data-dir DIR]
 
 Reads the data files shipped in the installed ``bfcl-eval`` package (``bfcl_eval/data/BFCL_v4_<category>.json``,
-JSON lines, answers in ``possible_answer/``) as plain files; no ``bfcl_eval`` module is imported. Writes only
-``val.parquet`` (every row has ``extra_info.split = "val"``) and ``stats.json``; ``data_source`` is
-``bfcl_<category>`` so verl reports validation metrics per category.
+JSON lines, answers in ``possible_answer/``) through :mod:`awpo.eval.bfcl_data`; no ``bfcl_eval`` module is
+imported. Writes only ``val.parquet`` (every row has ``extra_info.split = "val"``) and ``stats.json``;
+``data_source`` is ``bfcl_<category>`` so verl reports validation metrics per category.
 
 Categories:
 
@@ -28,8 +28,6 @@ Every BFCL entry is kept, so counts match the official ones; defects of BFCL's o
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import json
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -38,12 +36,20 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from awpo.eval.bfcl_data import AST_CATEGORIES, DATA_PREFIX, IRRELEVANCE_CATEGORIES
-from data_preprocess.calls import tool_index
+from awpo.eval.bfcl_data import (
+    AST_CATEGORIES,
+    IRRELEVANCE_CATEGORIES,
+    BFCLDataError,
+    category_file,
+    data_dir,
+    load_possible_answers,
+    read_jsonl,
+)
+from awpo.rows import Call, Sample, text_message
+from awpo.tools import tool_parameters
 from data_preprocess.coerce import CoercionError, coerce_value
 from data_preprocess.pipeline import ConversionStats, RecordError, convert_records, positive_int, run
 from data_preprocess.reader import InputError
-from data_preprocess.schema import Call, Sample, text_message
 from data_preprocess.tool_schema import ToolSchemaError, normalize_tools
 
 DEFAULT_CATEGORIES = AST_CATEGORIES + IRRELEVANCE_CATEGORIES
@@ -60,40 +66,6 @@ NOT_CONVERTED = {
     "format_sensitivity": "it is a list of test ids, not test entries",
 }
 EXPECTED_FORMAT = '{"id", "question": [[messages]], "function": [schemas]} (BFCL v4 JSON lines)'
-
-
-def bfcl_data_dir() -> Path:
-    """``bfcl_eval/data`` of the installed ``bfcl-eval`` package (located without importing it).
-
-    Raises:
-        InputError: bfcl-eval is not installed.
-    """
-    spec = importlib.util.find_spec("bfcl_eval")
-    if spec is None or not spec.submodule_search_locations:
-        raise InputError("the bfcl-eval package is not installed (pip install --no-deps bfcl-eval)")
-    return Path(next(iter(spec.submodule_search_locations))) / "data"
-
-
-def category_file(data_dir: Path, category: str, answers: bool = False) -> Path:
-    """Path of a category's entries (or of its possible answers)."""
-    return (data_dir / "possible_answer" if answers else data_dir) / f"{DATA_PREFIX}{category}.json"
-
-
-def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """The JSON objects of a JSON-lines file, one per non-empty line.
-
-    Raises:
-        InputError: the file is missing or a line is not JSON.
-    """
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
-                try:
-                    yield json.loads(line)
-                except ValueError as error:
-                    raise InputError(f"{path}:{number}: not a JSON line ({error})") from None
 
 
 def _nested_object(schema: Mapping[str, Any]) -> bool:
@@ -179,8 +151,9 @@ def canonical_call(
     return {"name": name, "arguments": arguments}, {"name": name, "arguments": acceptable}
 
 
-def convert_entry(entry: Mapping[str, Any], category: str, answer: Mapping[str, Any] | None = None) -> Sample:
-    """One BFCL entry (and its possible answer, for categories that have one) as a validation sample.
+def convert_entry(entry: Mapping[str, Any], category: str, truth: Any = None) -> Sample:
+    """One BFCL entry (and its possible answer's ``ground_truth``, for categories that have one) as a validation
+    sample.
 
     Raises:
         RecordError: the entry or its answer does not have BFCL's shape.
@@ -197,10 +170,9 @@ def convert_entry(entry: Mapping[str, Any], category: str, answer: Mapping[str, 
     calls: list[Call] = []
     acceptable: list[Call] | None = None
     if category in AST_CATEGORIES:
-        truth = answer.get("ground_truth") if answer is not None else None
         if not isinstance(truth, list) or not all(isinstance(item, Mapping) and len(item) == 1 for item in truth):
             raise RecordError("missing_answer", f"no possible answer for {entry.get('id')!r}")
-        parameters_by_name = tool_index(tools)
+        parameters_by_name = tool_parameters(tools)
         acceptable = []
         for item in truth:
             ((name, arguments),) = item.items()
@@ -235,17 +207,54 @@ def check_categories(categories: Sequence[str]) -> None:
 
 
 def iter_entries(
-    data_dir: Path, categories: Sequence[str], max_per_category: int | None = None
+    root: Path, categories: Sequence[str], max_per_category: int | None = None
 ) -> Iterator[dict[str, Any]]:
-    """``{"category", "entry", "answer"}`` for the entries of each category, in file order."""
+    """``{"category", "entry", "truth"}`` for the entries of each category in ``root``, in file order (``truth``: the
+    entry's possible answer, None when it has none).
+
+    Raises:
+        BFCLDataError: a category file is missing or malformed.
+    """
     for category in categories:
-        answers = {}
-        if category in AST_CATEGORIES:
-            answers = {answer["id"]: answer for answer in read_jsonl(category_file(data_dir, category, answers=True))}
-        for count, entry in enumerate(read_jsonl(category_file(data_dir, category))):
+        answers = load_possible_answers(category, root) if category in AST_CATEGORIES else {}
+        for count, entry in enumerate(read_jsonl(category_file(category, root=root))):
             if max_per_category is not None and count >= max_per_category:
                 break
-            yield {"category": category, "entry": entry, "answer": answers.get(entry.get("id"))}
+            yield {"category": category, "entry": entry, "truth": answers.get(entry.get("id"))}
+
+
+def convert_categories(
+    root: Path | None,
+    categories: Sequence[str],
+    output_dir: Path,
+    max_per_category: int | None = None,
+    max_samples: int | None = None,
+) -> ConversionStats:
+    """Convert ``categories`` of the BFCL data in ``root`` (default: the installed bfcl-eval's) into
+    ``output_dir/val.parquet`` and ``stats.json``.
+
+    Raises:
+        InputError: bfcl-eval is not installed, or a data file is missing or malformed; nothing is written.
+    """
+    try:
+        root = root or data_dir()
+        stats = ConversionStats(
+            source="bfcl",
+            input=str(root),
+            options={"categories": list(categories), "max_per_category": max_per_category, "max_samples": max_samples},
+        )
+        return convert_records(
+            iter_entries(root, categories, max_per_category),
+            lambda record, _: [convert_entry(record["entry"], record["category"], record["truth"])],
+            output_dir,
+            stats,
+            split_of=lambda _: "val",
+            splits=("val",),
+            expected_format=EXPECTED_FORMAT,
+            max_samples=max_samples,
+        )
+    except BFCLDataError as error:
+        raise InputError(str(error)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -269,30 +278,11 @@ def main(argv: list[str] | None = None) -> int:
         check_categories(args.categories)
     except ValueError as error:
         parser.error(str(error))
-
-    def convert() -> ConversionStats:
-        data_dir = args.bfcl_data_dir or bfcl_data_dir()
-        stats = ConversionStats(
-            source="bfcl",
-            input=str(data_dir),
-            options={
-                "categories": args.categories,
-                "max_per_category": args.max_per_category,
-                "max_samples": args.max_samples,
-            },
+    return run(
+        lambda: convert_categories(
+            args.bfcl_data_dir, args.categories, args.output_dir, args.max_per_category, args.max_samples
         )
-        return convert_records(
-            iter_entries(data_dir, args.categories, args.max_per_category),
-            lambda record, _: [convert_entry(record["entry"], record["category"], record["answer"])],
-            args.output_dir,
-            stats,
-            split_of=lambda _: "val",
-            splits=("val",),
-            expected_format=EXPECTED_FORMAT,
-            max_samples=args.max_samples,
-        )
-
-    return run(convert)
+    )
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from awpo.rows import Call, Tool
+from awpo.tools import tool_parameters
 from data_preprocess.coerce import CoercionError, coerce_value
-from data_preprocess.schema import Call, Tool
 
 
 class SampleError(ValueError):
@@ -17,11 +18,6 @@ class SampleError(ValueError):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
-
-
-def tool_index(tools: Sequence[Tool]) -> dict[str, dict[str, Any]]:
-    """Function name → its ``parameters`` schema."""
-    return {tool["function"]["name"]: tool["function"]["parameters"] for tool in tools}
 
 
 def parse_raw_call(raw: Any) -> tuple[str, dict[str, Any]]:
@@ -84,7 +80,7 @@ def typed_calls(raw_calls: Any, tools: Sequence[Tool], notes: list[str]) -> list
     """
     if not isinstance(raw_calls, list):
         raise SampleError("invalid_call", f"calls are a {type(raw_calls).__name__}, not a list")
-    index = tool_index(tools)
+    index = tool_parameters(tools)
     calls = []
     for raw in raw_calls:
         name, arguments = parse_raw_call(raw)
@@ -94,7 +90,7 @@ def typed_calls(raw_calls: Any, tools: Sequence[Tool], notes: list[str]) -> list
 
 def best_effort_calls(raw_calls: Sequence[Mapping[str, Any]], tools: Sequence[Tool]) -> list[Call]:
     """Calls for the prompt history: typed where :func:`typed_call` accepts them, as written otherwise."""
-    index = tool_index(tools)
+    index = tool_parameters(tools)
     result = []
     for raw in raw_calls:
         try:

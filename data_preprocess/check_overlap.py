@@ -27,21 +27,13 @@ if __package__ in (None, ""):
 
 import pyarrow.parquet as pq
 
-from awpo.eval.bfcl_data import DATA_PREFIX
-from data_preprocess.bfcl import bfcl_data_dir, category_file, read_jsonl
+from awpo.eval.bfcl_data import BFCLDataError, category_file, data_dir, question_categories, read_jsonl
 from data_preprocess.merge import normalize_text
 from data_preprocess.reader import InputError
 from data_preprocess.writer import write_json_atomic
 
-NOT_QUESTION_FILES = ("format_sensitivity",)
 DEFAULT_MIN_CHARS = 16
 DEFAULT_MAX_EXAMPLES = 20
-
-
-def question_categories(data_dir: Path) -> list[str]:
-    """Every BFCL category with a question file in ``data_dir``."""
-    names = (path.name[len(DATA_PREFIX) : -len(".json")] for path in data_dir.glob(f"{DATA_PREFIX}*.json"))
-    return sorted(name for name in names if name not in NOT_QUESTION_FILES)
 
 
 @dataclass
@@ -59,15 +51,15 @@ class BFCLIndex:
             self.normalized[normalized].add(entry_id)
 
 
-def build_index(data_dir: Path, categories: Iterable[str], min_chars: int = DEFAULT_MIN_CHARS) -> BFCLIndex:
-    """Index the user messages of every turn of every entry of ``categories``.
+def build_index(root: Path, categories: Iterable[str], min_chars: int = DEFAULT_MIN_CHARS) -> BFCLIndex:
+    """Index the user messages of every turn of every entry of ``categories`` in the BFCL data directory ``root``.
 
     Raises:
-        InputError: a category file is missing or not JSON lines.
+        BFCLDataError: a category file is missing or not JSON lines.
     """
     index = BFCLIndex()
     for category in categories:
-        for entry in read_jsonl(category_file(data_dir, category)):
+        for entry in read_jsonl(category_file(category, root=root)):
             for turn in entry.get("question") or []:
                 for message in turn if isinstance(turn, list) else []:
                     if message.get("role") == "user" and isinstance(message.get("content"), str):
@@ -154,16 +146,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-examples", type=int, default=DEFAULT_MAX_EXAMPLES, help="examples reported (20)")
     args = parser.parse_args(argv)
     try:
-        data_dir = args.bfcl_data_dir or bfcl_data_dir()
-        categories = args.bfcl_categories or question_categories(data_dir)
-        index = build_index(data_dir, categories, args.min_chars)
+        root = args.bfcl_data_dir or data_dir()
+        categories = args.bfcl_categories or question_categories(root)
+        index = build_index(root, categories, args.min_chars)
         report = {
-            "bfcl_data_dir": str(data_dir),
+            "bfcl_data_dir": str(root),
             "bfcl_categories": categories,
             "min_chars": args.min_chars,
             **check_files(args.files, index, args.max_examples),
         }
-    except InputError as error:
+    except (InputError, BFCLDataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.report:

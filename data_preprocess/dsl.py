@@ -26,8 +26,7 @@ _CONSTANTS = {"true": True, "false": False, "none": None, "null": None}
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "0": "\0", "\\": "\\", "'": "'", '"': '"', "/": "/"}
 _HEX_WIDTHS = {"x": 2, "u": 4, "U": 8}
 _HEX_DIGITS = set("0123456789abcdefABCDEF")
-_NAME_FORBIDDEN = set("()[]{}=,\"'\n")
-_KEY_FORBIDDEN = set("()[]{},\"'\n")
+_TOKEN_END = frozenset("()[]{}=,\"'\n")  # characters that end a function or argument name
 
 
 class DSLError(ValueError):
@@ -78,25 +77,27 @@ class _Scanner:
             if rest.startswith(candidate) and rest[len(candidate) :].lstrip().startswith("("):
                 self.pos += len(candidate)
                 return candidate
-        end = self.pos
-        while end < len(self.text) and self.text[end] not in _NAME_FORBIDDEN:
-            end += 1
-        name = self.text[self.pos : end].strip()
-        if not name:
-            raise self.error("expected a function name")
-        self.pos = end
-        return name
+        return self.token("a function name")
 
     def key(self) -> str:
         self.skip_space()
+        return self.token("an argument name")
+
+    def token(self, what: str) -> str:
+        """The name that starts here, up to the next bracket, quote, ``=``, ``,`` or newline, stripped; the
+        position moves to its end.
+
+        Raises:
+            DSLError: the text is empty (``expected <what>``).
+        """
         end = self.pos
-        while end < len(self.text) and self.text[end] != "=" and self.text[end] not in _KEY_FORBIDDEN:
+        while end < len(self.text) and self.text[end] not in _TOKEN_END:
             end += 1
-        key = self.text[self.pos : end].strip()
-        if not key:
-            raise self.error("expected an argument name")
+        token = self.text[self.pos : end].strip()
+        if not token:
+            raise self.error(f"expected {what}")
         self.pos = end
-        return key
+        return token
 
     def value(self, closing: str, allow_bareword: bool) -> Any:
         self.skip_space()

@@ -21,8 +21,8 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
+from awpo.rows import Sample
 from data_preprocess import xlam
-from data_preprocess.schema import Sample
 from data_preprocess.xlam import XLAMOptions
 
 DATA_SOURCE = "hammer"

@@ -26,9 +26,9 @@ if __package__ in (None, ""):
 
 import pyarrow.parquet as pq
 
+from awpo.rows import ROW_SCHEMA
 from data_preprocess.pipeline import TRAIN_SPLITS
 from data_preprocess.reader import InputError
-from data_preprocess.schema import ROW_SCHEMA
 from data_preprocess.writer import DEFAULT_BATCH_ROWS, ParquetOutputs, write_json_atomic
 
 
@@ -60,7 +60,7 @@ def _open(path: Path) -> pq.ParquetFile:
         raise InputError(f"{path}: no such file (each input directory needs train.parquet and val.parquet)")
     parquet = pq.ParquetFile(path)
     if not parquet.schema_arrow.equals(ROW_SCHEMA):
-        raise InputError(f"{path}: not a converter output (its schema differs from data_preprocess.schema.ROW_SCHEMA)")
+        raise InputError(f"{path}: not a converter output (its schema differs from awpo.rows.ROW_SCHEMA)")
     return parquet
 
 

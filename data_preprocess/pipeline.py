@@ -14,6 +14,7 @@ own reason, so every candidate sample of every record read is either written or 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -21,13 +22,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tqdm import tqdm
 
+from awpo.rows import Sample
 from data_preprocess.augment import unit_draw
 from data_preprocess.reader import InputError, iter_records
-from data_preprocess.schema import Sample
 from data_preprocess.writer import DEFAULT_BATCH_ROWS, ParquetOutputs, write_json_atomic
 
 FORMAT_PROBE_RECORDS = 10
@@ -60,6 +61,7 @@ class Skipped:
 
 
 Converter = Callable[[Mapping[str, Any], int], list[Sample | Skipped]]
+Options = TypeVar("Options")
 
 
 @dataclass
@@ -253,8 +255,8 @@ def run(main: Callable[[], ConversionStats]) -> int:
 def run_training_conversion(
     args: argparse.Namespace,
     data_source: str,
-    options: Mapping[str, Any],
-    converter: Converter,
+    options: Options,
+    convert_record: Callable[[Mapping[str, Any], int, Options], list[Sample | Skipped]],
     expected_format: str,
 ) -> int:
     """Run a training converter's command line (parsed by :func:`training_parser`): read ``--input``, split by
@@ -263,8 +265,8 @@ def run_training_conversion(
     Args:
         args: the parsed command line.
         data_source: the rows' ``data_source``, recorded in ``stats.json``.
-        options: the converter's own options, recorded in ``stats.json`` beside the split settings.
-        converter: ``(record, position) -> samples or skips``.
+        options: the converter's own options (a dataclass), recorded in ``stats.json`` beside the split settings.
+        convert_record: ``(record, position, options) -> samples or skips``.
         expected_format: a one-line description of the input format for the wrong-format error.
     """
 
@@ -272,11 +274,16 @@ def run_training_conversion(
         stats = ConversionStats(
             source=data_source,
             input=args.input,
-            options={**options, "val_ratio": args.val_ratio, "seed": args.seed, "max_samples": args.max_samples},
+            options={
+                **dataclasses.asdict(options),
+                "val_ratio": args.val_ratio,
+                "seed": args.seed,
+                "max_samples": args.max_samples,
+            },
         )
         return convert_records(
             iter_records(args.input),
-            converter,
+            lambda record, position: convert_record(record, position, options),
             args.output_dir,
             stats,
             split_of=hash_split(args.seed, args.val_ratio),

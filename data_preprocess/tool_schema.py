@@ -25,9 +25,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from awpo.rows import Tool
 from data_preprocess.coerce import CoercionError, coerce_value
 from data_preprocess.dsl import DSLError, parse_literal
-from data_preprocess.schema import Tool
 
 _SCALARS = {
     "str": "string",

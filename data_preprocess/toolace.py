@@ -32,17 +32,17 @@ import json
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 if __package__ in (None, ""):
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
+from awpo.rows import Message, Sample, Tool, call_message, text_message
 from data_preprocess.calls import SampleError, best_effort_calls, parse_raw_call, typed_calls
 from data_preprocess.dsl import DSLError, looks_like_call_list, parse_calls
 from data_preprocess.pipeline import RecordError, Skipped, run_training_conversion, training_parser
-from data_preprocess.schema import Message, Sample, Tool, call_message, text_message
 from data_preprocess.tool_schema import ToolSchemaError, normalize_tools
 
 DATA_SOURCE = "toolace"
@@ -244,13 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     options = ToolACEOptions(text_turns=args.text_turns)
 
-    return run_training_conversion(
-        args,
-        DATA_SOURCE,
-        asdict(options),
-        lambda record, position: convert_record(record, position, options),
-        EXPECTED_FORMAT,
-    )
+    return run_training_conversion(args, DATA_SOURCE, options, convert_record, EXPECTED_FORMAT)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from data_preprocess.schema import ROW_SCHEMA
+from awpo.rows import ROW_SCHEMA
 
 DEFAULT_BATCH_ROWS = 2048
 
@@ -86,11 +86,6 @@ class ParquetOutputs:
         buffer.append(row)
         if len(buffer) >= self.batch_rows:
             self._flush(key)
-
-    def write_many(self, key: str, rows: Iterable[dict[str, Any]]) -> None:
-        """Queue several rows for the file ``key``."""
-        for row in rows:
-            self.write(key, row)
 
     def _flush(self, key: str) -> None:
         buffer = self._buffers[key]

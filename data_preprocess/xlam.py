@@ -24,17 +24,17 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 if __package__ in (None, ""):
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
+from awpo.rows import Sample, text_message
 from data_preprocess.augment import drop_gold_tools, keyed_rng, mask_names, unit_draw
 from data_preprocess.calls import SampleError, typed_calls
 from data_preprocess.pipeline import RecordError, ratio, run_training_conversion, training_parser
-from data_preprocess.schema import Sample, text_message
 from data_preprocess.tool_schema import ToolSchemaError, normalize_tools
 
 DEFAULT_INPUT = "Salesforce/xlam-function-calling-60k"
@@ -149,13 +149,7 @@ def main(argv: list[str] | None = None, data_source: str = "xlam", default_input
         mask_ratio=args.mask_ratio,
     )
 
-    return run_training_conversion(
-        args,
-        data_source,
-        asdict(options),
-        lambda record, position: convert_record(record, position, options),
-        EXPECTED_FORMAT,
-    )
+    return run_training_conversion(args, data_source, options, convert_record, EXPECTED_FORMAT)
 
 
 if __name__ == "__main__":

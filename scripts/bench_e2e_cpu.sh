@@ -22,7 +22,7 @@ mkdir -p "$output_dir"
 
 for mode in awpo outcome_only; do
   echo "[bench_e2e_cpu] training $steps steps with algorithm.awpo.mode=$mode"
-  "$python" -m awpo.cpu.quickstart --output-dir "$output_dir" --steps "$steps" \
+  bash scripts/quickstart.sh --output-dir "$output_dir" --steps "$steps" \
     "algorithm.awpo.mode=$mode" trainer.val_before_train=false trainer.test_freq=-1 trainer.save_freq=-1 \
     > "$output_dir/$mode.log" 2>&1 || { tail -50 "$output_dir/$mode.log"; exit 1; }
 done

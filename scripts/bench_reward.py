@@ -25,8 +25,9 @@ from typing import Any
 
 from verl.utils.reward_score.rlla import compute_score as rlla_compute_score
 
-from awpo.rewards.outcome import parse_ground_truth, parse_tool_schemas
+from awpo.rewards.outcome import parse_ground_truth
 from awpo.rewards.score import compute_score
+from awpo.tools import parse_tools
 
 WORDS = ["sydney", "paris", "weather", "flight", "hotel", "stock", "price", "news", "tokyo", "email", "report"]
 KINDS = (
@@ -135,7 +136,7 @@ def best_rate(score: Callable[[str, str, dict], object], inputs: list[tuple], re
     best = 0.0
     for _ in range(repeats):
         parse_ground_truth.cache_clear()
-        parse_tool_schemas.cache_clear()
+        parse_tools.cache_clear()
         with contextlib.redirect_stdout(io.StringIO()):
             start = time.perf_counter()
             for response, ground_truth, extra_info in inputs:

@@ -5,13 +5,13 @@ Use it in-process (it runs its own event loop in a daemon thread)::
     with JudgeServer(latency_s=0.01) as server:
         config = JudgeConfig(backend="openai", base_url=server.base_url, model="judge")
         ...
-        assert server.request_count == 3
+        assert server.request_count == 3 and server.max_in_flight <= 4
 
 or as a process: ``python tests/judge_server.py [--port 0] [--latency 0.05] [--score 7]``, which prints
 ``JUDGE_SERVER_URL http://127.0.0.1:<port>/v1`` once it listens and serves until SIGINT/SIGTERM.
 
 Routes: ``POST /v1/chat/completions``, ``GET /v1/models``, ``GET /health`` and ``GET /stats`` (the request
-count, for out-of-process clients).
+count and the most requests in flight at once, for out-of-process clients).
 
 Behaviour is chosen per request by directives written anywhere in the request's messages (tests put them in
 the conversation), ``[[fault:KIND]]``, ``[[fault:KIND=ARG]]`` or ``[[fault:KIND=ARG*N]]``; ``*N`` applies the
@@ -87,6 +87,8 @@ class JudgeServer:
         self.hang_s = hang_s
         self.port = port
         self.requests: list[RecordedRequest] = []
+        self._in_flight = 0
+        self._max_in_flight = 0
         self._counters: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -109,10 +111,17 @@ class JudgeServer:
         with self._lock:
             return sum(request.path.endswith("/chat/completions") for request in self.requests)
 
+    @property
+    def max_in_flight(self) -> int:
+        """The most chat-completions requests the server was handling at once (received, not yet answered)."""
+        with self._lock:
+            return self._max_in_flight
+
     def reset(self) -> None:
-        """Forget the recorded requests and the ``*N`` counters."""
+        """Forget the recorded requests, the most in flight and the ``*N`` counters."""
         with self._lock:
             self.requests.clear()
+            self._max_in_flight = self._in_flight
             self._counters.clear()
 
     def start(self) -> JudgeServer:
@@ -166,9 +175,19 @@ class JudgeServer:
         return web.json_response({"object": "list", "data": [{"id": "judge", "object": "model"}]})
 
     async def _stats(self, request: web.Request) -> web.Response:
-        return web.json_response({"requests": self.request_count})
+        return web.json_response({"requests": self.request_count, "max_in_flight": self.max_in_flight})
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
+        with self._lock:
+            self._in_flight += 1
+            self._max_in_flight = max(self._max_in_flight, self._in_flight)
+        try:
+            return await self._answer(request)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
         try:
             body = json.loads(raw)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from awpo.eval.bfcl_checker import CHECKER_MODEL_NAME, load_ast_checker, python_language
+from awpo.eval.bfcl_checker import CHECKER_MODEL_NAME, checker_language, load_ast_checker
 from awpo.rewards.score import compute_score
 from tests.bfcl_cases import cases
 
@@ -26,7 +26,6 @@ EXPLAINED_DISAGREEMENTS = {("parallel_178", "swapped_order"): "bfcl-eval's greed
 
 def test_binary_reward_agrees_with_bfcl_ast_checker() -> None:
     checker = load_ast_checker()
-    language = python_language()
     verdicts: Counter = Counter()
     disagreements = {}
     for case in cases():
@@ -37,7 +36,12 @@ def test_binary_reward_agrees_with_bfcl_ast_checker() -> None:
             == 1.0
         )
         theirs = checker(
-            case.functions, case.checker_output(), case.possible_answer, language, case.category, CHECKER_MODEL_NAME
+            case.functions,
+            case.checker_output(),
+            case.possible_answer,
+            checker_language(case.category),
+            case.category,
+            CHECKER_MODEL_NAME,
         )["valid"]
         verdicts[(case.kind, ours, theirs)] += 1
         if ours != theirs:

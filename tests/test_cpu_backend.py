@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 import pytest
 
-from awpo.cpu import ENV_FLAG, CPUBackendError, activate, requested
+from awpo.cpu import ENV_FLAG, CPUBackendError, activate, quickstart, requested
 from awpo.cpu.launch import CPU_CONFIG_NAME, cpu_environment, supervise, training_command
 from awpo.cpu.quickstart import training_overrides
 from awpo.train import compose_config, prepare_config
@@ -64,12 +63,11 @@ def test_launcher_environment_and_command() -> None:
 
 
 def test_supervise_stops_a_silent_process(capsys: pytest.CaptureFixture[str]) -> None:
-    start = time.monotonic()
+    """The child would sleep 60 s and exit 0; 124 and the message show supervise stopped it."""
     status = supervise(
         [sys.executable, "-c", "print('started', flush=True); import time; time.sleep(60)"], os.environ, 30, 2
     )
     assert status == 124
-    assert time.monotonic() - start < 20
     captured = capsys.readouterr()
     assert "started" in captured.out
     assert "no output for 2 s" in captured.err
@@ -83,10 +81,10 @@ def test_supervise_stops_at_the_timeout(capsys: pytest.CaptureFixture[str]) -> N
 
 def test_supervise_stops_a_run_that_hangs_in_the_middle_of_a_line(capsys) -> None:
     script = "import sys, time\nsys.stdout.write('progress 10%\\r')\nsys.stdout.flush()\ntime.sleep(60)\n"
-    started = time.monotonic()
     assert supervise([sys.executable, "-c", script], os.environ, 2, 30) == 124
-    assert time.monotonic() - started < 20
-    assert "exceeded --timeout-s=2 s" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "progress 10%" in captured.out  # forwarded before the line ended
+    assert "exceeded --timeout-s=2 s" in captured.err
 
 
 def test_supervise_returns_the_exit_status() -> None:
@@ -100,3 +98,11 @@ def test_cpu_config_passes_verl_validation(tmp_path) -> None:
     assert config.trainer.device == "cpu"
     assert config.ray_kwargs.ray_init.num_gpus == config.trainer.n_gpus_per_node
     prepare_config(config)  # verl's validate_config (device detection here is not the CPU launcher's)
+
+
+def test_quickstart_without_converted_data_says_how_to_get_it(tmp_path, capsys) -> None:
+    """The library does not convert data (it never imports data_preprocess); scripts/quickstart.sh does it first."""
+    assert quickstart.main(["--output-dir", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert f"no train.parquet or val.parquet in {tmp_path / 'data'}" in error and "scripts/quickstart.sh" in error
+    assert not (tmp_path / "model").exists()

@@ -9,8 +9,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from awpo.rows import AGENT_NAME
 from data_preprocess import bfcl
-from data_preprocess.schema import AGENT_NAME
 
 OFFICIAL_COUNTS = {
     "bfcl_simple_python": 400,

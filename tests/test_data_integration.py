@@ -15,12 +15,12 @@ from verl.utils.dataset.rl_dataset import RLHFDataset, get_dataset_class
 from verl.utils.tokenizer import normalize_token_ids
 from verl.workers.rollout.replica import TokenOutput
 
-from awpo.agent_loop import sample_tools
 from awpo.dataset import AWPOToolDataset
 from awpo.rewards.score import compute_score
+from awpo.rows import AGENT_NAME, messages_for_chat_template
+from awpo.tools import sample_tools
 from awpo.train import compose_config
 from data_preprocess import bfcl, hammer, toolace, xlam
-from data_preprocess.schema import AGENT_NAME, messages_for_chat_template
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data"
 # BFCL's own answers make these entries unsatisfiable for any response (a required argument without an acceptable

@@ -10,8 +10,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from data_preprocess import bfcl, check_overlap, merge
-from data_preprocess.schema import Sample, call_message, text_message
+from awpo.eval.bfcl_data import load_questions
+from awpo.rows import Sample, call_message, text_message
+from data_preprocess import check_overlap, merge
 from data_preprocess.writer import ParquetOutputs
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data"
@@ -47,7 +48,8 @@ def _write(directory: Path, train: list[Sample], val: list[Sample]) -> Path:
     splits = {"train": train, "val": val}
     with ParquetOutputs({split: directory / f"{split}.parquet" for split in splits}) as outputs:
         for split, samples in splits.items():
-            outputs.write_many(split, (sample.to_row(split, index) for index, sample in enumerate(samples)))
+            for index, sample in enumerate(samples):
+                outputs.write(split, sample.to_row(split, index))
     return directory
 
 
@@ -98,9 +100,8 @@ def test_merge_rejects_non_converter_files(tmp_path: Path, capsys: pytest.Captur
 
 
 def test_overlap_check_finds_planted_bfcl_questions(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    data_dir = bfcl.bfcl_data_dir()
-    simple = next(bfcl.read_jsonl(bfcl.category_file(data_dir, "simple_python")))["question"][0][0]["content"]
-    multi_turn = next(bfcl.read_jsonl(bfcl.category_file(data_dir, "multi_turn_base")))["question"][1][0]["content"]
+    simple = load_questions("simple_python")[0]["question"][0][0]["content"]
+    multi_turn = load_questions("multi_turn_base")[0]["question"][1][0]["content"]
     planted = _write(
         tmp_path / "planted",
         train=[

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from awpo.rows import Sample, call_message, messages_for_chat_template, text_message
 from data_preprocess.augment import drop_gold_tools, keyed_rng, mask_names, unit_draw
 from data_preprocess.calls import SampleError, typed_calls
 from data_preprocess.coerce import CoercionError, coerce_value
 from data_preprocess.dsl import DSLError, looks_like_call_list, parse_calls, parse_literal
-from data_preprocess.schema import Sample, call_message, messages_for_chat_template, text_message
 from data_preprocess.tool_schema import ToolSchemaError, normalize_tool, normalize_tools, parse_type
 
 # --- bracket DSL --------------------------------------------------------------------------------------------------

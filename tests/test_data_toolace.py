@@ -8,9 +8,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from awpo.rows import AGENT_NAME
 from data_preprocess import toolace
 from data_preprocess.pipeline import RecordError, Skipped
-from data_preprocess.schema import AGENT_NAME
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data"
 TOOLACE = FIXTURES / "toolace" / "data.json"

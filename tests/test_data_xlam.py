@@ -11,10 +11,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from awpo.rows import AGENT_NAME
 from data_preprocess import hammer, toolace, xlam
 from data_preprocess.coerce import coerce_value
 from data_preprocess.pipeline import ConversionStats, RecordError, convert_records, hash_split
-from data_preprocess.schema import AGENT_NAME
 from data_preprocess.xlam import XLAMOptions
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data"

@@ -21,7 +21,8 @@ from torch.distributed.tensor import DTensor
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from awpo.console_metrics import parse_console_metrics
-from awpo.cpu.quickstart import prepare_data, prepare_model
+from awpo.cpu.quickstart import prepare_model
+from data_preprocess import xlam
 from tests.conftest import REPO_ROOT, run_python
 
 RUN_TIMEOUT_S = 420
@@ -41,7 +42,10 @@ AWPO_METRICS = (
 @pytest.fixture(scope="module")
 def assets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("e2e")
-    return {"model": prepare_model(root / "model"), "data": prepare_data(root / "data"), "root": root}
+    sample = REPO_ROOT / "examples" / "data" / "xlam_sample.json"
+    arguments = ["--input", str(sample), "--output-dir", str(root / "data"), "--val-ratio", "0.2"]
+    assert xlam.main([*arguments, "--irrelevance-ratio", "0.1"]) == 0
+    return {"model": prepare_model(root / "model"), "data": root / "data", "root": root}
 
 
 def train(assets: dict[str, Path], checkpoints: Path, *overrides: str, steps: int = 2) -> tuple[str, dict]:

@@ -8,19 +8,26 @@ from email.utils import format_datetime
 
 import pytest
 
-from awpo.rewards.judge import JudgeStatus
+from awpo.rewards.judge import JudgeStatus, client
 from awpo.rewards.judge.breaker import CircuitBreaker
 from awpo.rewards.judge.client import ChatClient, decode_chat_completion, parse_retry_after, redact_url
 
 
-def test_retry_after_accepts_seconds_and_http_dates() -> None:
+def test_retry_after_accepts_seconds_and_http_dates(monkeypatch: pytest.MonkeyPatch) -> None:
     assert parse_retry_after("3") == 3.0
     assert parse_retry_after("0.25") == 0.25
     assert parse_retry_after("-4") == 0.0
     assert parse_retry_after(None) is None and parse_retry_after("soon") is None and parse_retry_after("inf") is None
-    later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
-    assert 25.0 <= parse_retry_after(later) <= 30.0
-    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    now = datetime(2026, 3, 23, 12, 0, 0, tzinfo=timezone.utc)
+
+    class FrozenClock(datetime):
+        @classmethod
+        def now(cls, tz: timezone | None = None) -> datetime:
+            return now
+
+    monkeypatch.setattr(client, "datetime", FrozenClock)
+    assert parse_retry_after(format_datetime(now + timedelta(seconds=30), usegmt=True)) == 30.0
+    assert parse_retry_after("Mon, 23 Mar 2026 11:59:00 GMT") == 0.0  # a date in the past: retry at once
 
 
 def test_full_jitter_backoff_is_bounded_and_retry_after_is_capped() -> None:

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -141,25 +140,46 @@ def test_deterministic_across_calls_and_hash_seeds() -> None:
     assert outputs[0] == outputs[1] == {name: repr(rule_breakdown(case)) for name, case in CASES.items()}
 
 
-def test_bounded_time_and_range_on_adversarial_input() -> None:
-    nested: object = "Sydney"
-    for _ in range(5000):
-        nested = [nested]
-    cases = [
-        item("[" * 1_000_000),
-        item("call " * 200_000 + "get_weather"),
-        item("x", calls=tuple({"name": f"t{i}", "arguments": {"v": i}} for i in range(10_000))),
-        item("I call get_weather.", calls=({"name": "get_weather", "arguments": {"city": nested}},)),
-        item("\ud800 lone surrogate, I call get_weather", calls=({"name": None, "arguments": "not a dict"},)),
-        JudgeInput(
-            messages=("just a string", 42), tools=("bad", {"function": 7}), reasoning="ok", calls=(3,), answer=""
+def deeply_nested(value: object, depth: int) -> object:
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.timeout(60)  # a hang guard only; how long the rule takes is scripts/bench_judge.py's business
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        (item("[" * 1_000_000), {"structure": 0.0, "relevance": 0.0, "agreement": 0.0}),
+        (item("call " * 200_000 + "get_weather"), {"structure": 0.0, "relevance": 0.0, "agreement": 0.0}),
+        (
+            item("x", calls=tuple({"name": f"t{i}", "arguments": {"v": i}} for i in range(10_000))),
+            {"grounding": 0.0, "agreement": 0.0},  # ten thousand calls of unknown tools with invented values
         ),
-    ]
-    for case in cases:
-        start = time.perf_counter()
-        score = rule_score(case)
-        assert time.perf_counter() - start < 2.0
-        assert 0.0 <= score <= 1.0
+        (
+            item(
+                "I call get_weather.",
+                calls=({"name": "get_weather", "arguments": {"city": deeply_nested("Sydney", 5000)}},),
+            ),
+            {"grounding": 1.0, "agreement": 1.0},  # the value the user gave, however deep, and the tool it names
+        ),
+        (
+            item("\ud800 lone surrogate, I call get_weather", calls=({"name": None, "arguments": "not a dict"},)),
+            {"agreement": 0.0},
+        ),
+        (
+            JudgeInput(
+                messages=("just a string", 42), tools=("bad", {"function": 7}), reasoning="ok", calls=(3,), answer=""
+            ),
+            {"relevance": 1.0, "grounding": 1.0},  # no usable request or call to hold the reasoning against
+        ),
+    ],
+    ids=["brackets", "call_flood", "ten_thousand_calls", "deep_nesting", "broken_call", "malformed_input"],
+)
+def test_adversarial_input_scores_in_range(case: JudgeInput, expected: dict[str, float]) -> None:
+    breakdown = rule_breakdown(case)
+    assert {name: getattr(breakdown, name) for name in expected} == expected
+    assert 0.0 <= rule_score(case) <= 1.0
 
 
 @pytest.mark.asyncio

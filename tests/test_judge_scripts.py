@@ -121,6 +121,9 @@ def test_the_benchmark_runs() -> None:
         text=True,
         timeout=60,
     )
-    assert completed.returncode in (0, 1), completed.stderr  # 1 = a timing target missed on a busy machine
+    verdicts = [line for line in completed.stdout.splitlines() if line.startswith("pass ")]
+    assert len(verdicts) == 2, completed.stdout + completed.stderr
+    # timings are reported, not tested: a busy machine may miss a target, and the status says so (1 iff a FAIL)
+    assert completed.returncode == (1 if any("FAIL" in line for line in verdicts) else 0), completed.stderr
     assert "[server requests 128, all scored: True]" in completed.stdout
     assert "[server requests 0, cache hits 128]" in completed.stdout

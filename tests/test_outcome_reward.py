@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from awpo.rewards.matching import has_perfect_matching, max_weight_assignment
 from awpo.rewards.outcome import GroundTruthError
 from awpo.rewards.score import compute_score
-from awpo.rewards.values import normalize_string, value_acceptable, values_equal
+from awpo.rewards.values import acceptable_value, normalize_string, typed_equal
+from awpo.tools import ToolsError
 
 WEATHER = {
     "type": "function",
@@ -213,19 +214,19 @@ def test_bfcl_acceptable_values_govern_matching() -> None:
 def test_acceptable_nested_dicts_follow_bfcl() -> None:
     schema = {"type": "object", "properties": {"max_temp": {"type": "number"}, "alerts": {"type": "boolean"}}}
     candidates = [{"max_temp": [30, 30.5], "alerts": [False, ""]}]
-    assert value_acceptable({"max_temp": 30.5}, candidates, schema)
-    assert value_acceptable({"max_temp": 30, "alerts": False}, candidates, schema)
-    assert not value_acceptable({"max_temp": 31}, candidates, schema)
-    assert not value_acceptable({"alerts": False}, candidates, schema)
-    assert not value_acceptable({"max_temp": 30, "other": 1}, candidates, schema)
+    assert acceptable_value({"max_temp": 30.5}, candidates, schema, exact=False)
+    assert acceptable_value({"max_temp": 30, "alerts": False}, candidates, schema, exact=False)
+    assert not acceptable_value({"max_temp": 31}, candidates, schema, exact=False)
+    assert not acceptable_value({"alerts": False}, candidates, schema, exact=False)
+    assert not acceptable_value({"max_temp": 30, "other": 1}, candidates, schema, exact=False)
 
 
 def test_ground_truth_authoritative_when_it_contradicts_its_schema() -> None:
     """BFCL's "variable" answers (a string for an array argument) are matched as given."""
     schema = {"type": "array", "items": {"type": "number"}}
-    assert values_equal("data['x']", "data['x']", schema)
-    assert not values_equal([1.0], "data['x']", schema)
-    assert value_acceptable("data['x']", ["data['x']"], schema)
+    assert typed_equal("data['x']", "data['x']", schema, exact=False)
+    assert not typed_equal([1.0], "data['x']", schema, exact=False)
+    assert acceptable_value("data['x']", ["data['x']"], schema, exact=False)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -272,9 +273,9 @@ def test_malformed_ground_truth_is_a_clear_error(ground_truth: str, message: str
 
 
 def test_malformed_tools_are_a_clear_error() -> None:
-    with pytest.raises(GroundTruthError, match=r"extra_info\['tools'\] is not valid JSON"):
+    with pytest.raises(ToolsError, match=r"extra_info\['tools'\] is not valid JSON"):
         compute_score("x", response(), json.dumps({"calls": []}), {"tools": "{oops"})
-    with pytest.raises(GroundTruthError, match="must be a JSON string"):
+    with pytest.raises(ToolsError, match=r"extra_info\['tools'\] must be a JSON string"):
         compute_score("x", response(), json.dumps({"calls": []}), {"tools": [WEATHER]})
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -39,12 +38,12 @@ def test_thinking_optional() -> None:
     assert not parse_response(CALL).format_ok
     assert parse_response(CALL).format_error == "missing <think> block"
     parsed = parse_response(CALL, require_thinking=False)
-    assert parsed.format_ok and parsed.reasoning is None and parsed.has_reasoning is False
+    assert parsed.format_ok and parsed.reasoning is None
 
 
 def test_empty_think_block_is_well_formed_but_has_no_reasoning() -> None:
     parsed = parse_response(f"<think>\n\n</think>\n\n{CALL}")
-    assert parsed.format_ok and parsed.reasoning == "" and not parsed.has_reasoning
+    assert parsed.format_ok and parsed.reasoning == ""
 
 
 def test_tool_call_inside_reasoning_is_reasoning() -> None:
@@ -162,33 +161,58 @@ def test_round_trip_of_well_formed_responses(reasoning: str, calls: list[dict]) 
     assert parsed.reasoning == reasoning.strip()
 
 
-ADVERSARIAL = {
-    "megabyte_of_brackets": "<think>x</think>" + "[" * 1_000_000,
-    "megabyte_of_brackets_in_a_call": '<think>x</think><tool_call>{"name": "f", "arguments": '
-    + "[" * 1_000_000
-    + "</tool_call>",
-    "deeply_nested_json": '<think>x</think><tool_call>{"name": "f", "arguments": '
-    + '{"a": ' * 200_000
-    + "1"
-    + "}" * 200_000
-    + "}</tool_call>",
-    "ten_thousand_calls": "<think>x</think>" + '<tool_call>{"name": "f", "arguments": {}}</tool_call>' * 10_000,
-    "ten_thousand_unclosed_calls": "<think>x</think>" + "<tool_call>" * 10_000,
-    "lone_surrogates": "<think>\ud800\udfff\udc00</think><tool_call>"
-    + json.dumps({"name": "\ud800", "arguments": {"\udc00": "\ud83d"}})
-    + "</tool_call>",
-    "megabyte_of_think_tags": "<think>" * 150_000,
-    "huge_string_argument": '<think>x</think><tool_call>{"name": "f", "arguments": {"a": "'
-    + "x" * 5_000_000
-    + '"}}</tool_call>',
-    "null_bytes": "<think>\x00</think>\x00<tool_call>\x00</tool_call>",
+ADVERSARIAL = {  # name: (response, format_ok, calls parsed, format error)
+    "megabyte_of_brackets": ("<think>x</think>" + "[" * 1_000_000, True, 0, None),
+    "megabyte_of_brackets_in_a_call": (
+        '<think>x</think><tool_call>{"name": "f", "arguments": ' + "[" * 1_000_000 + "</tool_call>",
+        False,
+        0,
+        "tool call 0: body is not valid JSON",
+    ),
+    "deeply_nested_json": (
+        '<think>x</think><tool_call>{"name": "f", "arguments": '
+        + '{"a": ' * 200_000
+        + "1"
+        + "}" * 200_000
+        + "}</tool_call>",
+        False,
+        0,
+        "tool call 0: body is not valid JSON",
+    ),
+    "ten_thousand_calls": (
+        "<think>x</think>" + '<tool_call>{"name": "f", "arguments": {}}</tool_call>' * 10_000,
+        False,
+        64,
+        "more than 64 tool calls",
+    ),
+    "ten_thousand_unclosed_calls": ("<think>x</think>" + "<tool_call>" * 10_000, False, 0, "unterminated <tool_call>"),
+    "lone_surrogates": (
+        "<think>\ud800\udfff\udc00</think><tool_call>"
+        + json.dumps({"name": "\ud800", "arguments": {"\udc00": "\ud83d"}})
+        + "</tool_call>",
+        True,
+        1,
+        None,
+    ),
+    "megabyte_of_think_tags": ("<think>" * 150_000, False, 0, "unterminated <think> block"),
+    "huge_string_argument": (
+        '<think>x</think><tool_call>{"name": "f", "arguments": {"a": "' + "x" * 5_000_000 + '"}}</tool_call>',
+        True,
+        1,
+        None,
+    ),
+    "null_bytes": (
+        "<think>\x00</think>\x00<tool_call>\x00</tool_call>",
+        False,
+        0,
+        "tool call 0: body is not valid JSON",
+    ),
 }
 
 
+@pytest.mark.timeout(60)  # a hang guard only; parsing speed is scripts/bench_reward.py's business
 @pytest.mark.parametrize("name", sorted(ADVERSARIAL))
-def test_adversarial_input_is_handled_within_a_time_bound(name: str) -> None:
-    start = time.perf_counter()
-    parsed = parse_response(ADVERSARIAL[name])
-    elapsed = time.perf_counter() - start
-    assert elapsed < 1.0, f"{name} took {elapsed:.2f} s"
-    assert isinstance(parsed.format_ok, bool)
+def test_adversarial_input_is_parsed_or_rejected_with_a_reason(name: str) -> None:
+    text, format_ok, calls, error = ADVERSARIAL[name]
+    parsed = parse_response(text)
+    assert (parsed.format_ok, len(parsed.calls), parsed.format_error) == (format_ok, calls, error)

@@ -15,7 +15,6 @@ verl's rollouts are server replicas (vLLM, SGLang, TRT-LLM), all CUDA-only. This
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 from collections.abc import Iterable
 from typing import Any
@@ -24,8 +23,6 @@ import ray
 import torch
 from verl.workers.rollout.base import BaseRollout
 from verl.workers.rollout.replica import RolloutReplica, TokenOutput
-
-logger = logging.getLogger(__name__)
 
 THREADS_ENV = "AWPO_CPU_GENERATE_THREADS"
 

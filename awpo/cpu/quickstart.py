@@ -3,8 +3,10 @@
     python -m awpo.cpu.quickstart [--output-dir outputs/quickstart] [--steps 4] [--timeout-s 900] [--stall-s 300]
                                   [hydra overrides...]
 
-1. builds a tiny random Qwen3 model and a tokenizer with Qwen3's chat template (:mod:`awpo.tiny_model`);
-2. converts the bundled sample data (``examples/data/xlam_sample.json``, xLAM format) with ``data_preprocess.xlam``;
+1. checks that ``<output-dir>/data`` holds the bundled sample data (``examples/data/xlam_sample.json``, xLAM
+   format) converted to ``train.parquet``/``val.parquet``: ``scripts/quickstart.sh`` converts it with
+   ``data_preprocess.xlam`` before it starts this module (the library does not import the converters);
+2. builds a tiny random Qwen3 model and a tokenizer with Qwen3's chat template (:mod:`awpo.tiny_model`);
 3. trains with ``awpo.train`` through the CPU launcher (:mod:`awpo.cpu.launch`): the ``awpo``
    estimator, the ``awpo`` reward manager with the ``rule`` judge and the ``awpo_tool_agent`` loop, validating
    before and after training and saving a checkpoint at the last step. verl prints every step's metrics, the
@@ -26,8 +28,6 @@ from pathlib import Path
 from awpo.cpu import launch
 from awpo.tiny_model import build_tiny_model, build_tiny_tokenizer
 
-SAMPLE_DATA = launch.REPO_ROOT / "examples" / "data" / "xlam_sample.json"
-
 
 def prepare_model(directory: Path) -> Path:
     """The tiny model and tokenizer in ``directory`` (built when absent)."""
@@ -36,26 +36,15 @@ def prepare_model(directory: Path) -> Path:
     return directory
 
 
-def prepare_data(directory: Path) -> Path:
-    """The sample data converted to ``train.parquet``/``val.parquet`` in ``directory`` (converted when absent)."""
-    from data_preprocess import xlam
-
-    if not (directory / "train.parquet").exists():
-        status = xlam.main(
-            [
-                "--input",
-                str(SAMPLE_DATA),
-                "--output-dir",
-                str(directory),
-                "--val-ratio",
-                "0.2",
-                "--irrelevance-ratio",
-                "0.1",
-            ]
-        )
-        if status != 0:
-            raise SystemExit(f"[quickstart] converting {SAMPLE_DATA} failed (exit {status})")
-    return directory
+def missing_data(directory: Path) -> str | None:
+    """Why ``directory`` cannot be trained on (no converted ``train.parquet``/``val.parquet``), or None."""
+    missing = [name for name in ("train.parquet", "val.parquet") if not (directory / name).is_file()]
+    if not missing:
+        return None
+    return (
+        f"no {' or '.join(missing)} in {directory}: start the quick start with bash scripts/quickstart.sh, which "
+        "converts examples/data/xlam_sample.json into it with data_preprocess.xlam"
+    )
 
 
 def training_overrides(model: Path, data: Path, output: Path, steps: int) -> list[str]:
@@ -108,11 +97,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args, overrides = parser.parse_known_args(argv)
     output = args.output_dir.resolve()
+    data = output / "data"
+    problem = missing_data(data)
+    if problem is not None:
+        print(f"[quickstart] {problem}", file=sys.stderr)
+        return 2
     started = time.monotonic()
     print(f"[quickstart] tiny Qwen3 model and tokenizer → {output / 'model'}", flush=True)
     model = prepare_model(output / "model")
-    print(f"[quickstart] converting {SAMPLE_DATA.relative_to(launch.REPO_ROOT)} → {output / 'data'}", flush=True)
-    data = prepare_data(output / "data")
     checkpoints = output / "checkpoints"
     shutil.rmtree(checkpoints, ignore_errors=True)
     print(f"[quickstart] training {args.steps} AWPO steps on the CPU (checkpoints → {checkpoints})", flush=True)

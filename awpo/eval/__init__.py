@@ -1,1 +1,3 @@
-"""Evaluation helpers: BFCL data and bfcl-eval's AST checker in the training environment."""
+"""Evaluation: BFCL's data (:mod:`~awpo.eval.bfcl_data`, the one reader of bfcl-eval's files) and AST checker,
+offline BFCL scoring and the leaderboard summary with its bucket tables, and API-Bank scoring. Converting evaluation
+data into rows is ``data_preprocess``'s job; nothing here imports it."""

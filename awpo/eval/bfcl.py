@@ -47,10 +47,8 @@ from pathlib import Path
 from typing import Any
 
 from awpo.eval.bfcl_checker import CHECKER_MODEL_NAME, checker_language, load_ast_checker
-from awpo.eval.bfcl_data import load_possible_answers, load_questions
+from awpo.eval.bfcl_data import BFCLDataError, load_possible_answers, load_questions
 from awpo.eval.bfcl_summary import (
-    BUCKET_TITLES,
-    BUCKETS,
     IRRELEVANCE,
     LIVE_AST,
     MULTI_TURN,
@@ -59,9 +57,12 @@ from awpo.eval.bfcl_summary import (
     SIMPLE,
     SINGLE_TURN,
     CategoryScore,
+    format_buckets,
+    percent,
     v3_summary,
     v4_summary,
 )
+from awpo.eval.generations import json_objects
 from awpo.rewards.parser import parse_response
 
 # Every category the offline scorer checks against possible answers, java and javascript included (their answers
@@ -186,17 +187,11 @@ def generation_files(paths: Iterable[Path]) -> Iterator[Path]:
 
 def read_records(path: Path, report: Report) -> Iterator[dict[str, Any]]:
     """The JSON objects of a JSON-lines file; other non-empty lines are counted as unreadable."""
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError:
-            record = None
-        if isinstance(record, dict):
-            yield record
-        else:
+    for record in json_objects(path):
+        if record is None:
             report.unreadable_lines += 1
+        else:
+            yield record
 
 
 class Scorer:
@@ -295,10 +290,6 @@ def score_files(
     return scorer.report
 
 
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2%}"
-
-
 def format_report(report: Mapping[str, Any]) -> str:
     """A plain-text table of a report's :meth:`Report.as_dict`."""
     lines = [
@@ -306,22 +297,10 @@ def format_report(report: Mapping[str, Any]) -> str:
     ]
     for name, row in report["categories"].items():
         lines.append(
-            f"  {name:<24}{_percent(row['accuracy']):>10}{_percent(row['strict_accuracy']):>10}{row['scored']:>8}"
+            f"  {name:<24}{percent(row['accuracy']):>10}{percent(row['strict_accuracy']):>10}{row['scored']:>8}"
             f"{row['malformed']:>11}{row['errors']:>8}  {row['dataset_size']}{' (partial)' if row['partial'] else ''}"
         )
-    for key, title in (("v4", "BFCL v4 buckets"), ("v3", "BFCL v3 buckets (as papers report)")):
-        lines += ["", f"{title} (from the categories scored here):"]
-        for name in (*BUCKETS, "agentic") if key == "v4" else BUCKETS:
-            aggregate = report[key][name]
-            cell = _percent(aggregate["value"])
-            if aggregate["value"] is None:
-                cell += (
-                    " (needs "
-                    + ", ".join(aggregate["missing"][:4])
-                    + ("…" if len(aggregate["missing"]) > 4 else "")
-                    + ")"
-                )
-            lines.append(f"  {BUCKET_TITLES[name]:<14}{cell}")
+    lines += format_buckets(report)
     lines += ["", "Multi-turn and agentic categories need executed generation (scripts/eval_bfcl.sh): not scored here."]
     for name, skipped in report["skipped"].items():
         lines.append(f"  skipped {skipped['count']} {name} record(s): {skipped['reason']}")
@@ -348,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"not offline-scorable categories: {', '.join(unknown)} (choose from {', '.join(SINGLE_TURN)})")
     try:
         report = score_files(args.generations, args.categories, args.require_thinking).as_dict()
-    except (FileNotFoundError, ModuleNotFoundError) as error:
+    except (FileNotFoundError, ModuleNotFoundError, BFCLDataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if not report["categories"]:

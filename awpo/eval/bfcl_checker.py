@@ -40,13 +40,6 @@ def load_ast_checker() -> Callable[..., dict[str, Any]]:
     return ast_checker
 
 
-def python_language() -> Any:
-    """bfcl-eval's ``Language.PYTHON``."""
-    from bfcl_eval.constants.enums import Language
-
-    return Language.PYTHON
-
-
 def checker_language(category: str) -> Any:
     """The ``Language`` bfcl-eval checks a category's answers in: JAVA / JAVASCRIPT for simple_java /
     simple_javascript (argument values are Java / JavaScript source strings), PYTHON otherwise."""

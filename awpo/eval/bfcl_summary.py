@@ -225,7 +225,7 @@ def read_overall_csv(score_dir: Path) -> dict[str, str] | None:
     return rows[0] if len(rows) == 1 else None
 
 
-def _percent(text: str) -> float | None:
+def _parse_percent(text: str) -> float | None:
     try:
         return float(text.rstrip("%")) / 100
     except (AttributeError, ValueError):
@@ -236,7 +236,7 @@ def csv_mismatches(v4: Mapping[str, Aggregate], row: Mapping[str, str]) -> list[
     """v4 buckets whose value disagrees with bfcl-eval's own CSV (complete buckets only)."""
     mismatches = []
     for bucket, column in CSV_COLUMNS.items():
-        ours, theirs = v4[bucket].value, _percent(row.get(column, ""))
+        ours, theirs = v4[bucket].value, _parse_percent(row.get(column, ""))
         if ours is not None and theirs is not None and abs(ours - theirs) > CSV_TOLERANCE:
             mismatches.append(f"{column}: ours {ours:.4%}, bfcl {theirs:.2%}")
     return mismatches
@@ -261,25 +261,39 @@ def summarize(scores: Mapping[str, CategoryScore], csv_row: Mapping[str, str] | 
     return summary
 
 
-def _cell(aggregate: Mapping[str, Any]) -> str:
+def percent(value: float | None) -> str:
+    """A fraction as a percentage with two decimals; ``n/a`` for None."""
+    return "n/a" if value is None else f"{value:.2%}"
+
+
+def bucket_cell(aggregate: Mapping[str, Any]) -> str:
+    """One bucket's value, or ``n/a`` naming the categories it lacks (:meth:`Aggregate.as_dict` form)."""
     if aggregate["value"] is not None:
-        return f"{aggregate['value']:.2%}"
+        return percent(aggregate["value"])
     missing = aggregate["missing"]
     shown = ", ".join(missing[:3]) + (f" +{len(missing) - 3} more" if len(missing) > 3 else "")
     return f"n/a (not scored: {shown})"
+
+
+def format_buckets(aggregates: Mapping[str, Any]) -> list[str]:
+    """The BFCL v4 and v3 bucket tables, from anything with ``"v4"`` and ``"v3"`` maps of bucket → aggregate: a
+    :func:`summarize` summary or the offline scorer's report."""
+    lines = []
+    for key, title, formula, buckets in (
+        ("v4", "BFCL v4 (bfcl-eval 2026.3.23 leaderboard)", V4_FORMULA, (*BUCKETS, "agentic")),
+        ("v3", "BFCL v3 buckets re-aggregated from v4 data (as papers report)", V3_FORMULA, BUCKETS),
+    ):
+        lines += ["", f"{title}: {formula}"]
+        lines += [f"  {BUCKET_TITLES[name]:<14}{bucket_cell(aggregates[key][name])}" for name in buckets]
+    return lines
 
 
 def format_summary(model: str, summary: Mapping[str, Any]) -> str:
     """A plain-text table of the summary."""
     lines = [f"BFCL results: {model}", "", f"  {'category':<28}{'accuracy':>10}  correct/total"]
     for name, score in summary["categories"].items():
-        lines.append(f"  {name:<28}{score['accuracy']:>10.2%}  {score['correct']}/{score['total']}")
-    for key, title, buckets in (
-        ("v4", "BFCL v4 (bfcl-eval 2026.3.23 leaderboard)", (*BUCKETS, "agentic")),
-        ("v3", "BFCL v3 buckets re-aggregated from v4 data (as papers report)", BUCKETS),
-    ):
-        lines += ["", f"{title}: {summary[f'{key}_formula']}"]
-        lines += [f"  {BUCKET_TITLES[name]:<14}{_cell(summary[key][name])}" for name in buckets]
+        lines.append(f"  {name:<28}{percent(score['accuracy']):>10}  {score['correct']}/{score['total']}")
+    lines += format_buckets(summary)
     if "bfcl_csv" in summary:
         cells = ", ".join(f"{column} {value}" for column, value in summary["bfcl_csv"].items())
         lines += ["", f"bfcl-eval data_overall.csv (v4; unscored categories count as 0): {cells}"]

@@ -27,13 +27,13 @@ from verl import DataProto
 from verl.experimental.reward_loop.reward_manager import register
 from verl.experimental.reward_loop.reward_manager.base import RawRewardFn, RewardManagerBase
 
-from awpo.agent_loop import sample_tools
 from awpo.rewards.columns import JUDGE_COLUMNS, REASONING
 from awpo.rewards.judge import Judge, JudgeConfig, JudgeInput
 from awpo.rewards.options import RewardOptions
 from awpo.rewards.outcome import parse_ground_truth
 from awpo.rewards.parser import ParsedResponse, parse_response
 from awpo.rewards.score import outcome_components, score_response
+from awpo.tools import sample_tools, tools_text
 
 MANAGER_NAME = "awpo"
 
@@ -110,10 +110,9 @@ class AWPORewardManager(RewardManagerBase):
     def _judge_input(
         self, parsed: ParsedResponse, non_tensors: Mapping[str, Any], ground_truth: str, extra_info: Mapping[str, Any]
     ) -> JudgeInput:
-        tools = extra_info.get("tools")
         reference = None
         if self.judge.config.include_reference:
-            gold = parse_ground_truth(ground_truth, tools if isinstance(tools, str) else None)
+            gold = parse_ground_truth(ground_truth, tools_text(extra_info))
             reference = tuple({"name": call.name, "arguments": call.arguments} for call in gold)
         return JudgeInput(
             messages=tuple(non_tensors.get("raw_prompt") or ()),

@@ -41,10 +41,11 @@ from awpo.rewards.values import (
     required_properties,
     typed_equal,
 )
+from awpo.tools import parse_tools, tool_parameters
 
 
 class GroundTruthError(ValueError):
-    """The ground truth or tool schemas of a sample are not in the documented format."""
+    """The ground truth of a sample is not in the documented format."""
 
 
 class GoldCall(NamedTuple):
@@ -161,9 +162,10 @@ def parse_ground_truth(ground_truth: str, tools: str | None = None) -> tuple[Gol
         tools: the JSON string of the sample's tool schemas (``extra_info["tools"]``), or None.
 
     Raises:
-        GroundTruthError: when either is not in the documented format.
+        GroundTruthError: the ground truth is not in the documented format.
+        ToolsError: ``tools`` is not a JSON list of tool schemas.
     """
-    schemas = parse_tool_schemas(tools) if tools is not None else {}
+    schemas = tool_parameters(parse_tools(tools)) if tools is not None else {}
     try:
         payload = json.loads(ground_truth)
     except (TypeError, ValueError) as error:
@@ -212,27 +214,3 @@ def _prepare_call(name: str, arguments: dict, acceptable: dict | None, schema: S
     }
     keys = frozenset(arguments)
     return GoldCall(name, arguments, None, schemas, keys, keys, defaults)
-
-
-@lru_cache(maxsize=1024)
-def parse_tool_schemas(tools: str) -> dict[str, Schema]:
-    """Tool name → ``parameters`` JSON schema from a JSON list of OpenAI function schemas (or bare function dicts);
-    cached, since the n responses to a prompt share it.
-
-    Raises:
-        GroundTruthError: when ``tools`` is not a JSON list of tool schemas.
-    """
-    try:
-        payload = json.loads(tools)
-    except (TypeError, ValueError) as error:
-        raise GroundTruthError(f"extra_info['tools'] is not valid JSON ({error})") from None
-    if not isinstance(payload, list):
-        raise GroundTruthError("extra_info['tools'] must be a JSON list of tool schemas")
-    schemas: dict[str, Schema] = {}
-    for tool in payload:
-        function = tool.get("function", tool) if isinstance(tool, dict) else None
-        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
-            raise GroundTruthError(f"extra_info['tools'] entry is not a function schema: {str(tool)[:200]!r}")
-        parameters = function.get("parameters")
-        schemas[function["name"]] = parameters if isinstance(parameters, dict) else None
-    return schemas

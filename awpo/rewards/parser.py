@@ -56,11 +56,6 @@ class ParsedResponse(NamedTuple):
     format_ok: bool
     format_error: str | None
 
-    @property
-    def has_reasoning(self) -> bool:
-        """True when the think block holds non-whitespace text."""
-        return bool(self.reasoning)
-
 
 class _FormatError(Exception):
     pass

@@ -12,8 +12,9 @@ from functools import lru_cache
 from typing import Any
 
 from awpo.rewards.options import CustomRewardKwargs, OutcomeOptions
-from awpo.rewards.outcome import GroundTruthError, OutcomeResult, parse_ground_truth, score_outcome
+from awpo.rewards.outcome import OutcomeResult, parse_ground_truth, score_outcome
 from awpo.rewards.parser import ParsedResponse, parse_response
+from awpo.tools import tools_text
 
 # Keyword arguments verl itself passes to reward functions; accepted and unused here.
 VERL_REWARD_KWARGS = frozenset({"reward_router_address", "reward_model_tokenizer"})
@@ -57,12 +58,10 @@ def score_response(
     """Outcome reward of an already parsed response.
 
     Raises:
-        GroundTruthError: the sample's ground truth or tool schemas are malformed.
+        GroundTruthError: the sample's ground truth is malformed.
+        ToolsError: its ``extra_info["tools"]`` is malformed.
     """
-    tools = (extra_info or {}).get("tools")
-    if tools is not None and not isinstance(tools, str):
-        raise GroundTruthError(f"extra_info['tools'] must be a JSON string, got {type(tools).__name__}")
-    return score_outcome(parsed, parse_ground_truth(ground_truth, tools), options)
+    return score_outcome(parsed, parse_ground_truth(ground_truth, tools_text(extra_info)), options)
 
 
 def compute_score(
@@ -87,7 +86,7 @@ def compute_score(
     Raises:
         awpo.options.ConfigError: an unknown option or an invalid option value, naming
             ``reward.custom_reward_function.reward_kwargs.<key>``.
-        GroundTruthError: a malformed ground truth or tool schema.
+        ValueError: a malformed ground truth (``GroundTruthError``) or tool schemas (``ToolsError``).
     """
     options = custom_reward_options(kwargs)
     parsed = parse_response(solution_str, require_thinking=options.require_thinking)

@@ -11,7 +11,7 @@ authoritative, as in bfcl-eval's checker. Without a schema the comparison is typ
 
 Ground truth in BFCL's "acceptable values" form (a list of alternatives per argument; dict-valued arguments as
 dicts of acceptable-value lists, one level deep; lists of dicts element-wise) is matched by
-:func:`value_acceptable`. Schemas are the decoded JSON dicts; the functions allocate nothing, so scoring adds no
+:func:`acceptable_value`. Schemas are the decoded JSON dicts; the functions allocate nothing, so scoring adds no
 garbage-collector pressure.
 """
 
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from typing import Any
 
-STRING_MATCH_MODES = ("normalized", "exact")
 OMITTABLE = ""
 
 _TYPE_ALIASES = {
@@ -100,13 +99,9 @@ def normalize_string(value: str) -> str:
     return value.translate(_STRING_DELETIONS).lower().replace("'", '"')
 
 
-def values_equal(predicted: Any, gold: Any, schema: Schema = None, string_match: str = "normalized") -> bool:
-    """Typed equality of a predicted argument value with the ground-truth value (see the module docstring)."""
-    return typed_equal(predicted, gold, schema, string_match == "exact")
-
-
 def typed_equal(predicted: Any, gold: Any, schema: Schema, exact: bool) -> bool:
-    """:func:`values_equal` with ``exact`` selecting exact string matching."""
+    """Typed equality of a predicted argument value with the ground-truth value (see the module docstring);
+    ``exact`` selects exact string matching instead of BFCL's normalisation."""
     gold_type = type(gold)
     predicted_type = type(predicted)
     if gold_type is predicted_type and gold_type in _SCALARS and predicted == gold:
@@ -146,13 +141,9 @@ def typed_equal(predicted: Any, gold: Any, schema: Schema, exact: bool) -> bool:
     return False
 
 
-def value_acceptable(predicted: Any, acceptable: list, schema: Schema = None, string_match: str = "normalized") -> bool:
-    """True when ``predicted`` matches one of the BFCL-style acceptable values (``""`` = may omit, never a match)."""
-    return acceptable_value(predicted, acceptable, schema, string_match == "exact")
-
-
 def acceptable_value(predicted: Any, acceptable: list, schema: Schema, exact: bool) -> bool:
-    """:func:`value_acceptable` with ``exact`` selecting exact string matching."""
+    """True when ``predicted`` matches one of the BFCL-style acceptable values (``""`` = may omit, never a match);
+    ``exact`` selects exact string matching."""
     predicted_type = type(predicted)
     for candidate in acceptable:
         candidate_type = type(candidate)

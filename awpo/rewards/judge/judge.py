@@ -121,10 +121,6 @@ class Judge:
         if self._client is not None:
             await self._client.aclose()
 
-    def request_body(self, item: JudgeInput) -> dict[str, Any]:
-        """The chat-completions body the judge sends for ``item``."""
-        return self._body(self._user_message(item))
-
     def _user_message(self, item: JudgeInput) -> str:
         config = self.config
         return render_user_message(

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from awpo.rewards.judge.inputs import JudgeInput
+from awpo.tools import function_of
 
 BUILTIN_RUBRIC = "rubric_v1.md"
 BLOCK_TAGS = ("tools", "conversation", "reference", "reasoning", "action")
@@ -221,19 +222,11 @@ def _text_of(content: Any) -> str:
     return _to_json(content)
 
 
-def tool_schema(tool: Any) -> Mapping[str, Any]:
-    """The ``{"name", "description", "parameters"}`` mapping of an OpenAI tool (wrapped or bare); {} if neither."""
-    if not isinstance(tool, Mapping):
-        return {}
-    function = tool.get("function")
-    return function if isinstance(function, Mapping) else tool
-
-
 def render_tools(tools: Sequence[Any]) -> str:
     """The tools as JSON lines ``{"name", "description", "parameters"}`` (unsanitised)."""
     lines = []
     for tool in tools:
-        schema = tool_schema(tool)
+        schema = function_of(tool)
         if schema:
             fields = {key: schema.get(key) for key in ("name", "description", "parameters") if key in schema}
             lines.append(_to_json(fields))

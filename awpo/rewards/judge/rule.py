@@ -36,7 +36,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from awpo.rewards.judge.inputs import JudgeInput
-from awpo.rewards.judge.prompt import call_of, is_list, render_conversation, render_tools, tool_schema
+from awpo.rewards.judge.prompt import call_of, is_list, render_conversation, render_tools
+from awpo.tools import function_of
 
 STRUCTURE_WEIGHT = 0.2
 RELEVANCE_WEIGHT = 0.2
@@ -232,7 +233,7 @@ def _name_pattern(name: str) -> re.Pattern[str]:
 
 
 def _tool_names(tools: Sequence[Any]) -> list[str]:
-    names = (tool_schema(tool).get("name") for tool in tools)
+    names = (function_of(tool).get("name") for tool in tools)
     return _unique(name for name in names if isinstance(name, str) and name)
 
 

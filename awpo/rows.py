@@ -1,4 +1,5 @@
-"""The verl RL parquet row every converter writes, and the chat messages that make up its prompt.
+"""The verl RL parquet row: what every converter (``data_preprocess``) writes and the agent loop, the dataset and
+the evaluation read, and the chat messages that make up its prompt.
 
 One row per sample::
 
