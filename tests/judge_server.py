@@ -51,6 +51,9 @@ from typing import Any
 
 from aiohttp import web
 
+from awpo.rewards.judge.synthetic import completion, openai_app
+
+MODEL = "judge"
 DIRECTIVE = re.compile(r"\[\[fault:([a-z0-9_]+)(?:=([^\]*]*))?(?:\*(\d+))?\]\]")
 _NUMERIC_SCORE = re.compile(r"<score>\s*([0-9.+-]+)\s*</score>")
 _REASONING = re.compile(r"<reasoning>(.*?)</reasoning>", re.DOTALL)
@@ -150,12 +153,7 @@ class JudgeServer:
 
     def app(self) -> web.Application:
         """The aiohttp application (routes of the module docstring)."""
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_post("/v1/chat/completions", self._chat)
-        app.router.add_get("/v1/models", self._models)
-        app.router.add_get("/health", self._health)
-        app.router.add_get("/stats", self._stats)
-        return app
+        return openai_app(self._chat, self._stats, MODEL)
 
     async def _start(self) -> None:
         self._runner = web.AppRunner(self.app(), shutdown_timeout=0.5, handler_cancellation=True, access_log=None)
@@ -167,12 +165,6 @@ class JudgeServer:
     async def _stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
-
-    async def _health(self, request: web.Request) -> web.Response:
-        return web.Response(text="ok")
-
-    async def _models(self, request: web.Request) -> web.Response:
-        return web.json_response({"object": "list", "data": [{"id": "judge", "object": "model"}]})
 
     async def _stats(self, request: web.Request) -> web.Response:
         return web.json_response({"requests": self.request_count, "max_in_flight": self.max_in_flight})
@@ -255,14 +247,7 @@ class JudgeServer:
 
 
 def _completion(content: str | None) -> web.Response:
-    return web.json_response(
-        {
-            "id": "chatcmpl-test",
-            "object": "chat.completion",
-            "model": "judge",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-        }
-    )
+    return completion(content, MODEL)
 
 
 def _messages(body: Any) -> list[dict]:

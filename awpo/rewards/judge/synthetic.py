@@ -29,7 +29,7 @@ import json
 import random
 import re
 import signal
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -95,8 +95,42 @@ def rendered_calls(text: str) -> list[str]:
     return sorted(calls)
 
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def openai_app(chat: Handler, stats: Handler, model: str) -> web.Application:
+    """An aiohttp application with the routes a judge client uses: ``POST /v1/chat/completions`` (``chat``),
+    ``GET /v1/models`` (lists ``model``), ``GET /health`` and ``GET /stats`` (``stats``)."""
+
+    async def models(_: web.Request) -> web.Response:
+        return web.json_response({"object": "list", "data": [{"id": model, "object": "model"}]})
+
+    async def health(_: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app.router.add_post("/v1/chat/completions", chat)
+    app.router.add_get("/v1/models", models)
+    app.router.add_get("/health", health)
+    app.router.add_get("/stats", stats)
+    return app
+
+
+def completion(content: str | None, model: str) -> web.Response:
+    """A chat-completions response with one assistant message."""
+    message = {"role": "assistant", "content": content}
+    return web.json_response(
+        {
+            "id": "chatcmpl-local",
+            "object": "chat.completion",
+            "model": model,
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+        }
+    )
+
+
 class SyntheticJudge:
-    """The aiohttp application: ``POST /v1/chat/completions``, ``GET /v1/models``, ``GET /health``, ``GET /stats``."""
+    """The server's state and handlers (see :func:`openai_app` for the routes)."""
 
     def __init__(self, rule: ScoringRule) -> None:
         self.rule = rule
@@ -104,12 +138,7 @@ class SyntheticJudge:
         self.top_scores = 0
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_post("/v1/chat/completions", self._complete)
-        app.router.add_get("/v1/models", self._models)
-        app.router.add_get("/health", self._health)
-        app.router.add_get("/stats", self._stats)
-        return app
+        return openai_app(self._complete, self._stats, SERVED_MODEL)
 
     async def _complete(self, request: web.Request) -> web.Response:
         try:
@@ -120,21 +149,7 @@ class SyntheticJudge:
             return web.json_response({"error": {"message": str(error), "type": "invalid_request"}}, status=400)
         self.scored += 1
         self.top_scores += score == MAX_SCORE
-        message = {"role": "assistant", "content": f"Synthetic {self.rule.rule} rule.\n<score>{score}</score>"}
-        return web.json_response(
-            {
-                "id": f"synthetic-{self.scored}",
-                "object": "chat.completion",
-                "model": body.get("model", SERVED_MODEL),
-                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-            }
-        )
-
-    async def _models(self, _: web.Request) -> web.Response:
-        return web.json_response({"object": "list", "data": [{"id": SERVED_MODEL, "object": "model"}]})
-
-    async def _health(self, _: web.Request) -> web.Response:
-        return web.Response(text="ok")
+        return completion(f"Synthetic {self.rule.rule} rule.\n<score>{score}</score>", SERVED_MODEL)
 
     async def _stats(self, _: web.Request) -> web.Response:
         return web.json_response({"scored": self.scored, "top_scores": self.top_scores})
@@ -144,10 +159,8 @@ async def serve(rule: ScoringRule, port: int) -> None:
     """Serve on 127.0.0.1:``port`` (0: any free port) until SIGINT or SIGTERM; print the base URL first."""
     runner = web.AppRunner(SyntheticJudge(rule).app(), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    bound = site._server.sockets[0].getsockname()[1]  # the port the OS chose when port=0
-    print(f"{URL_PREFIX} http://127.0.0.1:{bound}/v1", flush=True)
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    print(f"{URL_PREFIX} http://127.0.0.1:{runner.addresses[0][1]}/v1", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
