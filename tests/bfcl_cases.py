@@ -16,6 +16,14 @@ from awpo.eval.bfcl_data import AST_CATEGORIES, load_possible_answers, load_ques
 UNKNOWN_ARGUMENT = "zz_unknown_argument"
 
 
+def calls_response(calls: list[dict]) -> str:
+    """A Hermes-format response (a think block, then one ``<tool_call>`` block per call)."""
+    blocks = "\n".join(
+        f"<tool_call>\n{json.dumps({'name': c['name'], 'arguments': c['arguments']})}\n</tool_call>" for c in calls
+    )
+    return f"<think>\nI will call the functions.\n</think>\n\n{blocks}"
+
+
 @dataclass(frozen=True)
 class Case:
     category: str
@@ -26,11 +34,7 @@ class Case:
     calls: list[dict]  # [{"name": str, "arguments": dict}]
 
     def response(self) -> str:
-        blocks = "\n".join(
-            f"<tool_call>\n{json.dumps({'name': c['name'], 'arguments': c['arguments']})}\n</tool_call>"
-            for c in self.calls
-        )
-        return f"<think>\nI will call the functions.\n</think>\n\n{blocks}"
+        return calls_response(self.calls)
 
     def checker_output(self) -> list[dict]:
         return [{call["name"]: call["arguments"]} for call in self.calls]

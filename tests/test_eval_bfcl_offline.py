@@ -105,7 +105,7 @@ def test_malformed_generations_are_counted_never_raised(tmp_path: Path) -> None:
         {"id": "live_simple_1-1-0", "response": "\ud800 lone surrogate <tool_call>" + "[" * 10_000},
         {"id": "live_simple_1-1-0", "response": "a duplicate id"},
         {"id": "simple_python_999999", "response": "unknown id"},
-        {"id": "multi_turn_base_0", "response": "needs execution"},
+        {"id": "multi_turn_base_0", "response": "Error during inference: not a list of turns"},
         {"id": "memory_kv_0-customer-0", "response": "agentic"},
     ]
     path = tmp_path / "bad.jsonl"
@@ -113,8 +113,10 @@ def test_malformed_generations_are_counted_never_raised(tmp_path: Path) -> None:
     report = bfcl.score_files([path]).as_dict()
     assert report["unreadable_lines"] == 2 and report["records_without_id"] == 1
     assert report["unknown_ids"] == 1 and report["duplicate_ids"] == 1
-    assert set(report["skipped"]) == {"multi_turn_base", "memory_kv"}
-    assert "executed" in report["skipped"]["multi_turn_base"]["reason"]
+    assert set(report["skipped"]) == {"memory_kv"}
+    assert "agentic" in report["skipped"]["memory_kv"]["reason"]
+    multi_turn = report["categories"]["multi_turn_base"]
+    assert (multi_turn["scored"], multi_turn["correct"], multi_turn["errors"]) == (1, 0, 1)
     python, live = report["categories"]["simple_python"], report["categories"]["live_simple"]
     assert (python["scored"], python["correct"], python["malformed"], python["errors"]) == (3, 0, 3, 2)
     assert (live["scored"], live["correct"], live["errors"]) == (2, 0, 1)
@@ -146,7 +148,7 @@ def test_cli_prints_the_table_writes_the_report_and_filters(tmp_path: Path, caps
     report_file = tmp_path / "out" / "report.json"
     assert bfcl.main([str(generations_file), "--report", str(report_file)]) == 0
     out = capsys.readouterr().out
-    assert "Multi-turn and agentic categories need executed" in out
+    assert "Agentic categories need bfcl-eval's own harness" in out
     v3 = out[out.index("BFCL v3 buckets re-aggregated from v4 data (as papers report): Overall = mean(") :]
     assert (
         "\n  Non-Live      87.50%\n" in v3 and "\n  Relevance     50.00%\n" in v3
@@ -158,7 +160,9 @@ def test_cli_prints_the_table_writes_the_report_and_filters(tmp_path: Path, caps
     out = capsys.readouterr().out
     assert "\n  parallel " in out and "\n  simple_python" not in out
     with pytest.raises(SystemExit):
-        bfcl.main([str(generations_file), "--categories", "multi_turn_base"])
+        bfcl.main([str(generations_file), "--categories", "memory_kv"])
     assert "not offline-scorable" in capsys.readouterr().err
     assert bfcl.main([str(tmp_path / "missing.jsonl")]) == 2
-    assert bfcl.main([str(write_jsonl(tmp_path / "mt.jsonl", [{"id": "multi_turn_base_1", "response": "x"}]))]) == 1
+    assert (
+        bfcl.main([str(write_jsonl(tmp_path / "kv.jsonl", [{"id": "memory_kv_0-customer-0", "response": "x"}]))]) == 1
+    )

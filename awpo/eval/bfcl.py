@@ -19,20 +19,24 @@ Verdicts follow bfcl-eval's evaluator, applied to the calls :func:`awpo.rewards.
 - AST categories (simple_python, simple_java, simple_javascript, multiple, parallel, parallel_multiple,
   live_simple, live_multiple, live_parallel, live_parallel_multiple): bfcl-eval's ``ast_checker`` accepts the calls
   (Java / JavaScript categories are checked in their language, as bfcl-eval does);
-- irrelevance, live_irrelevance: the response makes no call; live_relevance: it makes at least one.
+- irrelevance, live_irrelevance: the response makes no call; live_relevance: it makes at least one;
+- multi-turn categories (multi_turn_base, multi_turn_miss_func, multi_turn_miss_param, multi_turn_long_context):
+  ``result`` / ``response`` list each turn's generations (``[[step, ...], ...]``); every step is decoded into calls
+  and the calls are replayed with bfcl-eval's per-turn state and execution checks on the project's executor, never
+  with ``eval`` (:mod:`awpo.eval.bfcl_multiturn`, which gives the record shapes).
 
 ``accuracy`` is that verdict. A response the parser rejects (``malformed``: e.g. text around the tool calls, an
 unterminated block) is judged on the calls it parsed before the error, which is close to bfcl-eval's Qwen FC decoder
 (it keeps every ``<tool_call>`` whose body is JSON and ignores everything else); ``strict_accuracy`` also requires
-the response to be well formed. Inference errors that bfcl-eval recorded as text are counted (``errors``) and judged
-like any text, as bfcl-eval does. Nothing here raises on a malformed generation: unreadable lines, records without
-an id or a response, non-string responses and checker exceptions are counted and the entry is wrong.
+the response (for multi-turn: every text step) to be well formed. Inference errors that bfcl-eval recorded as text
+are counted (``errors``) and judged like any text, as bfcl-eval does. Nothing here raises on a malformed
+generation: unreadable lines, records without an id or a response, non-string responses and checker exceptions are
+counted and the entry is wrong.
 
-Not scored offline: the multi-turn categories (their verdict needs the calls executed against BFCL's simulated
-APIs turn by turn, i.e. ``bfcl generate``), the agentic ones and format_sensitivity; they are counted as skipped.
-So BFCL v3/v4 Overall and the Multi-Turn bucket are reported as not computable; the other buckets are computed
-with :mod:`awpo.eval.bfcl_summary`. Accuracy covers the entries present; a category with fewer generations than
-BFCL entries is marked partial.
+Not scored offline: the agentic categories and format_sensitivity; they are counted as skipped. So BFCL v4 Overall
+is reported as not computable; the other buckets (v3 Overall and the Multi-Turn bucket when the four multi-turn
+categories are scored) are computed with :mod:`awpo.eval.bfcl_summary`. Accuracy covers the entries present; a
+category with fewer generations than BFCL entries is marked partial.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from typing import Any
 
 from awpo.eval.bfcl_checker import CHECKER_MODEL_NAME, checker_language, load_ast_checker
 from awpo.eval.bfcl_data import BFCLDataError, load_possible_answers, load_questions
+from awpo.eval.bfcl_multiturn import judge_record
 from awpo.eval.bfcl_summary import (
     IRRELEVANCE,
     LIVE_AST,
@@ -62,12 +67,14 @@ from awpo.eval.bfcl_summary import (
     v3_summary,
     v4_summary,
 )
-from awpo.eval.generations import json_objects
+from awpo.eval.generations import json_objects, with_thinking
+from awpo.multiturn.bfcl_tasks import load_bfcl_tasks
 from awpo.rewards.parser import parse_response
 
 # Every category the offline scorer checks against possible answers, java and javascript included (their answers
 # go through the language-specific checkers); data conversion uses the narrower bfcl_data.AST_CATEGORIES.
 CHECKED_CATEGORIES = (*SIMPLE, *NON_LIVE_AST, *LIVE_AST)
+SCORED_CATEGORIES = (*SINGLE_TURN, *MULTI_TURN)
 INFERENCE_ERROR_PREFIX = "Error during inference"
 RESULT_FILE_GLOB = "BFCL_v4_*_result.json"
 MAX_ERROR_CHARS = 300
@@ -80,8 +87,6 @@ def category_of(entry_id: str) -> str:
 
 def skip_reason(category: str) -> str:
     """Why a category is not scored offline."""
-    if category in MULTI_TURN:
-        return "multi-turn: needs calls executed against BFCL's simulated APIs (bfcl generate + bfcl evaluate)"
     if category.startswith(("memory", "web_search")):
         return "agentic: needs bfcl-eval's own harness (bfcl generate + bfcl evaluate)"
     if category.startswith("format_sensitivity"):
@@ -96,7 +101,7 @@ def response_text(record: Mapping[str, Any]) -> Any:
     result = record.get("result")
     reasoning = record.get("reasoning_content")
     if isinstance(result, str) and isinstance(reasoning, str) and reasoning:
-        return f"<think>\n{reasoning}\n</think>\n\n{result}"
+        return with_thinking(result, reasoning)
     return result
 
 
@@ -165,8 +170,9 @@ class _Category:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.functions = {entry["id"]: entry["function"] for entry in load_questions(name)}
+        self.functions = {entry["id"]: entry.get("function") for entry in load_questions(name)}
         self.answers = load_possible_answers(name) if name in CHECKED_CATEGORIES else {}
+        self.tasks = {task.task_id: task for task in load_bfcl_tasks(name)} if name in MULTI_TURN else {}
         self.language = checker_language(name)
 
 
@@ -221,7 +227,7 @@ class Scorer:
         name = category_of(entry_id)
         if self.wanted is not None and name not in self.wanted:
             return
-        if name not in SINGLE_TURN:
+        if name not in SCORED_CATEGORIES:
             report.skipped[name] += 1
             return
         category = self._category(name)
@@ -234,11 +240,23 @@ class Scorer:
         self._seen.add(entry_id)
         tally = report.categories[name]
         tally.scored += 1
-        valid, well_formed, error = self._judge(category, entry_id, response_text(record), tally)
+        if name in MULTI_TURN:
+            valid, well_formed, error = self._judge_multi_turn(category, entry_id, record, tally)
+        else:
+            valid, well_formed, error = self._judge(category, entry_id, response_text(record), tally)
         tally.correct += valid
         tally.strict_correct += valid and well_formed
         if not valid:
             report.failures.append({"id": entry_id, "category": name, "error": error[:MAX_ERROR_CHARS]})
+
+    def _judge_multi_turn(
+        self, category: _Category, entry_id: str, record: Mapping[str, Any], tally: CategoryTally
+    ) -> tuple[bool, bool, str]:
+        """(valid, well formed, why not valid) of a multi-turn record."""
+        verdict = judge_record(category.tasks[entry_id], record, self.require_thinking)
+        tally.malformed += not verdict.well_formed
+        tally.errors += verdict.inference_error
+        return verdict.valid, verdict.well_formed, verdict.reason
 
     def _judge(self, category: _Category, entry_id: str, text: Any, tally: CategoryTally) -> tuple[bool, bool, str]:
         """(valid, well formed, why not valid)."""
@@ -301,7 +319,7 @@ def format_report(report: Mapping[str, Any]) -> str:
             f"{row['malformed']:>11}{row['errors']:>8}  {row['dataset_size']}{' (partial)' if row['partial'] else ''}"
         )
     lines += format_buckets(report)
-    lines += ["", "Multi-turn and agentic categories need executed generation (scripts/eval_bfcl.sh): not scored here."]
+    lines += ["", "Agentic categories need bfcl-eval's own harness (scripts/eval_bfcl.sh): not scored here."]
     for name, skipped in report["skipped"].items():
         lines.append(f"  skipped {skipped['count']} {name} record(s): {skipped['reason']}")
     counters = ("unreadable_lines", "records_without_id", "unknown_ids", "duplicate_ids")
@@ -313,7 +331,8 @@ def format_report(report: Mapping[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(
-        description="Score saved BFCL single-turn generations with the project's parser and bfcl-eval's checker."
+        description="Score saved BFCL single- and multi-turn generations offline (the project's parser; bfcl-eval's "
+        "AST checker, multi-turn checks replayed on the project's executor)."
     )
     parser.add_argument("generations", nargs="+", type=Path, help="bfcl result files/dirs or {id, response} JSONL")
     parser.add_argument("--categories", nargs="+", metavar="CATEGORY", help="only these categories (default: all)")
@@ -322,16 +341,17 @@ def main(argv: list[str] | None = None) -> int:
         "--require-thinking", action="store_true", help="a response without a <think> block counts as malformed"
     )
     args = parser.parse_args(argv)
-    unknown = sorted(set(args.categories or ()) - set(SINGLE_TURN))
+    unknown = sorted(set(args.categories or ()) - set(SCORED_CATEGORIES))
     if unknown:
-        parser.error(f"not offline-scorable categories: {', '.join(unknown)} (choose from {', '.join(SINGLE_TURN)})")
+        choices = ", ".join(SCORED_CATEGORIES)
+        parser.error(f"not offline-scorable categories: {', '.join(unknown)} (choose from {choices})")
     try:
         report = score_files(args.generations, args.categories, args.require_thinking).as_dict()
     except (FileNotFoundError, ModuleNotFoundError, BFCLDataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if not report["categories"]:
-        print("error: no scorable BFCL single-turn generation found", file=sys.stderr)
+        print("error: no scorable BFCL generation found", file=sys.stderr)
         print(format_report(report), file=sys.stderr)
         return 1
     print(format_report(report))

@@ -1,4 +1,5 @@
-"""Generation files: JSON lines of model outputs, read without ever raising on a bad line (the scorers count them)."""
+"""Generation files: JSON lines of model outputs, read without ever raising on a bad line (the scorers count them),
+and the thinking that bfcl-eval's result files keep apart put back in front of the response."""
 
 from __future__ import annotations
 
@@ -23,3 +24,8 @@ def json_objects(path: Path) -> Iterator[dict[str, Any] | None]:
         except ValueError:
             record = None
         yield record if isinstance(record, dict) else None
+
+
+def with_thinking(response: str, reasoning: str) -> str:
+    """A response whose thinking was split off (bfcl-eval's ``reasoning_content``) as the model wrote it."""
+    return f"<think>\n{reasoning}\n</think>\n\n{response}"
