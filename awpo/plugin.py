@@ -15,9 +15,9 @@ import logging
 
 logger = logging.getLogger(__name__)
 
-# Modules whose import registers something in verl: the "awpo" advantage estimator, the "awpo" reward manager and
-# the "awpo_tool_agent" agent loop.
-REGISTERING_MODULES = ("awpo.advantage", "awpo.rewards.manager", "awpo.agent_loop")
+# Modules whose import registers something in verl: the "awpo" advantage estimator, the "awpo" reward manager, the
+# "awpo_tool_agent" agent loop and the "awpo_multiturn_agent" loop.
+REGISTERING_MODULES = ("awpo.advantage", "awpo.rewards.manager", "awpo.agent_loop", "awpo.multiturn.agent_loop")
 
 try:
     for module in REGISTERING_MODULES:

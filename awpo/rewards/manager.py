@@ -14,6 +14,10 @@ Options (``reward.reward_kwargs.*``, :class:`awpo.rewards.options.RewardOptions`
 set, that function computes the outcome reward instead (a float, or a dict with ``score``; its other keys are
 reported too). One judge per process serves every
 sample (its concurrency cap, cache and connection pool are shared).
+
+A multi-turn row (``reward_model.ground_truth`` of kind ``multi_turn``, run by the ``awpo_multiturn_agent`` loop) is
+scored from its episode instead of its response: the outcome replays the episode's calls with bfcl-eval's per-turn
+checks and the judge sees the whole trajectory (:mod:`awpo.multiturn.reward`); it reports the same keys.
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ from verl import DataProto
 from verl.experimental.reward_loop.reward_manager import register
 from verl.experimental.reward_loop.reward_manager.base import RawRewardFn, RewardManagerBase
 
+from awpo.multiturn.episode import episode_of
+from awpo.multiturn.reward import episode_components, episode_judge_input
+from awpo.multiturn.task import MultiTurnTask, task_of_ground_truth
 from awpo.rewards.columns import JUDGE_COLUMNS, REASONING
 from awpo.rewards.judge import Judge, JudgeConfig, JudgeInput
 from awpo.rewards.options import RewardOptions
@@ -79,26 +86,23 @@ class AWPORewardManager(RewardManagerBase):
         """Score the final output of one trajectory.
 
         Args:
-            data: the trajectory's outputs (verl passes one ``DataProto`` per trajectory); the last one is scored.
+            data: the trajectory's outputs (verl passes one ``DataProto`` per trajectory); the last one is scored:
+                its response for a single-turn row, its episode record for a multi-turn row (a ground truth of
+                kind ``multi_turn``, :mod:`awpo.multiturn.reward`).
 
         Returns:
             ``{"reward_score": float, "reward_extra_info": {name: float}}``.
         """
         item = data[-1]
-        response_ids = item.batch["responses"]
-        valid_length = int(item.batch["attention_mask"][-response_ids.shape[-1] :].sum())
         non_tensors = item.non_tensor_batch
         ground_truth = non_tensors["reward_model"]["ground_truth"]
         extra_info = non_tensors.get("extra_info") or {}
-        response = await self.loop.run_in_executor(
-            None, lambda: self.tokenizer.decode(response_ids[:valid_length], skip_special_tokens=True)
-        )
-        parsed = parse_response(response, require_thinking=self.options.require_thinking)
-        if self.custom_outcome is not None:
-            components = await self._custom_outcome(non_tensors["data_source"], response, ground_truth, extra_info)
+        task = task_of_ground_truth(ground_truth)
+        if task is None:
+            components, judge_input = await self._score_response(item, ground_truth, extra_info)
         else:
-            components = outcome_components(score_response(parsed, ground_truth, extra_info, self.options))
-        judged = await self.judge.score(self._judge_input(parsed, non_tensors, ground_truth, extra_info))
+            components, judge_input = await self._score_episode(item, task, ground_truth, extra_info)
+        judged = await self.judge.score(judge_input)
         judge_columns = judged.to_extra_info()
         reward_extra_info = {
             **components,
@@ -106,6 +110,38 @@ class AWPORewardManager(RewardManagerBase):
             **{name: judge_columns[name] for name in JUDGE_COLUMNS},
         }
         return {"reward_score": components["score"], "reward_extra_info": reward_extra_info}
+
+    async def _decoded_response(self, item: Any) -> str:
+        response_ids = item.batch["responses"]
+        valid_length = int(item.batch["attention_mask"][-response_ids.shape[-1] :].sum())
+        return await self.loop.run_in_executor(
+            None, lambda: self.tokenizer.decode(response_ids[:valid_length], skip_special_tokens=True)
+        )
+
+    async def _score_response(
+        self, item: Any, ground_truth: str, extra_info: Mapping[str, Any]
+    ) -> tuple[dict[str, float], JudgeInput]:
+        """A single-turn rollout: its response parsed and scored against the expected calls."""
+        response = await self._decoded_response(item)
+        parsed = parse_response(response, require_thinking=self.options.require_thinking)
+        if self.custom_outcome is not None:
+            components = await self._custom_outcome(item, response, ground_truth, extra_info)
+        else:
+            components = outcome_components(score_response(parsed, ground_truth, extra_info, self.options))
+        return components, self._judge_input(parsed, item.non_tensor_batch, ground_truth, extra_info)
+
+    async def _score_episode(
+        self, item: Any, task: MultiTurnTask, ground_truth: str, extra_info: Mapping[str, Any]
+    ) -> tuple[dict[str, float], JudgeInput]:
+        """A multi-turn rollout: its episode record replayed against the task (:mod:`awpo.multiturn.reward`)."""
+        record = episode_of(item.non_tensor_batch.get("tool_extra_fields"))
+        if self.custom_outcome is not None:
+            response = await self._decoded_response(item)
+            components = await self._custom_outcome(item, response, ground_truth, extra_info)
+        else:
+            components = await self.loop.run_in_executor(None, episode_components, task, record, self.options)
+        tools = sample_tools(extra_info)
+        return components, episode_judge_input(task, record, tools, self.judge.config.include_reference)
 
     def _judge_input(
         self, parsed: ParsedResponse, non_tensors: Mapping[str, Any], ground_truth: str, extra_info: Mapping[str, Any]
@@ -124,10 +160,10 @@ class AWPORewardManager(RewardManagerBase):
         )
 
     async def _custom_outcome(
-        self, data_source: str, response: str, ground_truth: str, extra_info: Mapping[str, Any]
+        self, item: Any, response: str, ground_truth: str, extra_info: Mapping[str, Any]
     ) -> dict[str, float]:
         kwargs = {
-            "data_source": data_source,
+            "data_source": item.non_tensor_batch["data_source"],
             "solution_str": response,
             "ground_truth": ground_truth,
             "extra_info": dict(extra_info),
