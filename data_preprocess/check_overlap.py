@@ -1,4 +1,5 @@
-"""Contamination check: training prompts whose user turns also occur in BFCL's evaluation data.
+"""Contamination check: training prompts whose user turns (or multi-turn scenarios) also occur in BFCL's evaluation
+data.
 
     python -m data_preprocess.check_overlap data/awpo_train/train.parquet [more.parquet ...]
         [--bfcl-categories simple_python multi_turn_base ...] [--report overlap.json] [--fail-on-overlap]
@@ -8,13 +9,17 @@ Collects every user message of the chosen BFCL categories (default: every questi
 bfcl-eval, multi-turn, memory and web-search ones included; all turns of multi-turn entries), then streams the
 parquet files and reports each row one of whose user messages equals a BFCL user message, exactly or after
 normalisation (whitespace collapsed, case folded). BFCL messages shorter than ``--min-chars`` normalised characters
-("Yes", "Thanks") are ignored. Prints the counts and examples; exit code 0, or 1 with ``--fail-on-overlap`` when
-any row overlaps; 2 when an input cannot be read.
+("Yes", "Thanks") are ignored. Multi-turn rows (a ``reward_model.ground_truth`` of kind ``multi_turn``,
+:mod:`awpo.multiturn.task`) are checked on every user turn of their task, and their scenario too: a row one of whose
+classes starts from the same initial configuration as a BFCL multi-turn entry (``scenario``) overlaps. Prints the
+counts and examples; exit code 0, or 1 with ``--fail-on-overlap`` when any row overlaps; 2 when an input cannot be
+read.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -28,6 +33,7 @@ if __package__ in (None, ""):
 import pyarrow.parquet as pq
 
 from awpo.eval.bfcl_data import BFCLDataError, category_file, data_dir, question_categories, read_jsonl
+from awpo.multiturn.task import MultiTurnTask, TaskError, task_of_ground_truth
 from data_preprocess.merge import normalize_text
 from data_preprocess.reader import InputError
 from data_preprocess.writer import write_json_atomic
@@ -38,10 +44,12 @@ DEFAULT_MAX_EXAMPLES = 20
 
 @dataclass
 class BFCLIndex:
-    """BFCL user messages: exact text → entry ids, and normalised text → entry ids."""
+    """BFCL user messages: exact text → entry ids, and normalised text → entry ids; multi-turn scenarios: a class's
+    initial configuration (:func:`scenario_key`) → entry ids."""
 
     exact: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     normalized: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    scenarios: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
     def add(self, text: str, entry_id: str, min_chars: int) -> None:
         """Index one user message (ignored when shorter than ``min_chars`` once normalised)."""
@@ -49,6 +57,11 @@ class BFCLIndex:
         if len(normalized) >= min_chars:
             self.exact[text].add(entry_id)
             self.normalized[normalized].add(entry_id)
+
+
+def scenario_key(class_name: str, config: Any) -> str:
+    """A class's initial configuration as canonical JSON text (keys sorted)."""
+    return json.dumps([class_name, config], sort_keys=True, default=str)
 
 
 def build_index(root: Path, categories: Iterable[str], min_chars: int = DEFAULT_MIN_CHARS) -> BFCLIndex:
@@ -64,6 +77,9 @@ def build_index(root: Path, categories: Iterable[str], min_chars: int = DEFAULT_
                 for message in turn if isinstance(turn, list) else []:
                     if message.get("role") == "user" and isinstance(message.get("content"), str):
                         index.add(message["content"], str(entry.get("id")), min_chars)
+            for class_name, config in (entry.get("initial_config") or {}).items():
+                if config:
+                    index.scenarios[scenario_key(class_name, config)].add(str(entry.get("id")))
     return index
 
 
@@ -71,7 +87,7 @@ def check_files(paths: Sequence[Path], index: BFCLIndex, max_examples: int = DEF
     """Stream the parquet files and report their rows whose user messages occur in ``index``.
 
     Raises:
-        InputError: a file is missing or has no ``prompt`` column.
+        InputError: a file is missing, has no ``prompt`` column, or holds a malformed multi-turn task.
     """
     rows_checked = 0
     matches: Counter = Counter()
@@ -84,11 +100,12 @@ def check_files(paths: Sequence[Path], index: BFCLIndex, max_examples: int = DEF
         parquet = pq.ParquetFile(path)
         if "prompt" not in parquet.schema_arrow.names:
             raise InputError(f"{path}: no 'prompt' column")
-        columns = [name for name in ("prompt", "data_source", "extra_info") if name in parquet.schema_arrow.names]
+        wanted = ("prompt", "data_source", "extra_info", "reward_model")
+        columns = [name for name in wanted if name in parquet.schema_arrow.names]
         for batch in parquet.iter_batches(columns=columns):
             for row in batch.to_pylist():
                 rows_checked += 1
-                match = _match(row["prompt"], index)
+                match = _match(row, index)
                 if match is None:
                     continue
                 kind, text, ids = match
@@ -115,15 +132,18 @@ def check_files(paths: Sequence[Path], index: BFCLIndex, max_examples: int = DEF
         "rows_overlapping": sum(matches.values()),
         "rows_exact": matches["exact"],
         "rows_normalized_only": matches["normalized"],
+        "rows_same_scenario_only": matches["scenario"],
         "by_data_source": dict(by_data_source.most_common()),
         "by_bfcl_category": dict(by_bfcl_category.most_common()),
         "examples": examples,
     }
 
 
-def _match(prompt: Sequence[dict[str, Any]], index: BFCLIndex) -> tuple[str, str, set[str]] | None:
+def _match(row: dict[str, Any], index: BFCLIndex) -> tuple[str, str, set[str]] | None:
+    task = _multi_turn_task(row)
+    messages = list(row["prompt"]) + ([message for turn in task.turns for message in turn] if task else [])
     normalized_match = None
-    for message in prompt:
+    for message in messages:
         if message.get("role") != "user" or not message.get("content"):
             continue
         text = message["content"]
@@ -131,7 +151,25 @@ def _match(prompt: Sequence[dict[str, Any]], index: BFCLIndex) -> tuple[str, str
             return "exact", text, index.exact[text]
         if normalized_match is None and normalize_text(text) in index.normalized:
             normalized_match = ("normalized", text, index.normalized[normalize_text(text)])
+    if normalized_match is None and task is not None:
+        for class_name, config in task.initial_config.items():
+            key = scenario_key(class_name, config)
+            if key in index.scenarios:
+                return "scenario", key, index.scenarios[key]
     return normalized_match
+
+
+def _multi_turn_task(row: dict[str, Any]) -> MultiTurnTask | None:
+    """The multi-turn task of a row, or None for a single-turn row.
+
+    Raises:
+        InputError: the row's ground truth says multi_turn but is not a valid task.
+    """
+    ground_truth = (row.get("reward_model") or {}).get("ground_truth")
+    try:
+        return task_of_ground_truth(ground_truth) if isinstance(ground_truth, str) else None
+    except TaskError as error:
+        raise InputError(f"malformed multi-turn task: {error}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         write_json_atomic(args.report, report)
     print(
         f"[check_overlap] {report['rows_overlapping']} of {report['rows_checked']} rows have a user message found in "
-        f"BFCL ({report['rows_exact']} exact, {report['rows_normalized_only']} after whitespace/case normalisation; "
+        f"BFCL ({report['rows_exact']} exact, {report['rows_normalized_only']} after whitespace/case normalisation, "
+        f"{report['rows_same_scenario_only']} with a BFCL multi-turn scenario; "
         f"{report['bfcl_user_messages']} BFCL messages from {len(categories)} categories)"
     )
     for example in report["examples"]:
