@@ -33,6 +33,7 @@ from verl.utils.config import validate_config
 from verl.utils.device import auto_set_device
 
 from awpo.advantage import ESTIMATOR_NAME, check_algorithm_config
+from awpo.multiturn.options import EpisodeOptions
 from awpo.options import ConfigError
 from awpo.rewards.manager import MANAGER_NAME, read_reward_options
 from awpo.trainer.task_runner import AWPOLegacyTaskRunner, AWPOTaskRunnerV1
@@ -52,12 +53,13 @@ def compose_config(overrides: Sequence[str] = (), config_name: str = CONFIG_NAME
 
 def prepare_config(config: DictConfig) -> None:
     """Check the composed config before Ray starts: the installed verl, the AWPO settings, the ``awpo`` reward
-    manager's options, then verl's own validation.
+    manager's options, the multi-turn episode limits (``multiturn.*``), then verl's own validation.
 
     Raises:
         VerlCompatibilityError: the installed verl is not the one the recipe relies on.
         ConfigError: an invalid ``algorithm.awpo.*`` setting (or ``algorithm.use_kl_in_reward=true`` with AWPO), or
-            an invalid ``reward.reward_kwargs.*`` option of the ``awpo`` reward manager (the message names the key).
+            an invalid ``reward.reward_kwargs.*`` option of the ``awpo`` reward manager, or an invalid
+            ``multiturn.*`` limit (the message names the key).
     """
     check_verl()
     auto_set_device(config)
@@ -65,6 +67,7 @@ def prepare_config(config: DictConfig) -> None:
         check_algorithm_config(config.algorithm)
     if OmegaConf.select(config, "reward.reward_manager.name") == MANAGER_NAME:
         read_reward_options(config)
+    EpisodeOptions.from_mapping(config.get(EpisodeOptions.PREFIX))
     validate_config(
         config=config,
         use_reference_policy=need_reference_policy(config),

@@ -7,7 +7,7 @@
 # Every setting below is an environment variable with a default (the README's "GPU recipe" table lists them with
 # what the paper states); extra arguments are appended as Hydra overrides and win. --dry-run prints the judge
 # command (if any) and the fully composed, validated verl config, and starts nothing (no GPU needed).
-# The variants scripts/train_{awpo,grpo,naive_sum,gdpo,ablation}*.sh only change a few of these variables.
+# The variants scripts/train_{awpo,grpo,naive_sum,gdpo,ablation,multiturn}*.sh only change a few of these variables.
 # A checkpoint's FSDP shards become a Hugging Face model with scripts/merge_checkpoint.sh.
 #
 # Judge layouts (JUDGE_MODE):
@@ -109,6 +109,12 @@ TOTAL_TRAINING_STEPS="${TOTAL_TRAINING_STEPS:-null}"
 SAVE_FREQ="${SAVE_FREQ:-50}"
 TEST_FREQ="${TEST_FREQ:-25}"
 
+# ---- multi-turn episodes (rows of the awpo_multiturn_agent loop only; docs/multiturn.md) -------------------------
+MT_MAX_STEPS_PER_TURN="${MT_MAX_STEPS_PER_TURN:-20}"
+MT_MAX_TOKENS_PER_STEP="${MT_MAX_TOKENS_PER_STEP:-1024}"
+MT_MAX_CALLS_PER_STEP="${MT_MAX_CALLS_PER_STEP:-16}"
+MT_MAX_RESULT_CHARS="${MT_MAX_RESULT_CHARS:-2048}"
+
 # ---- judge -------------------------------------------------------------------------------------------------------
 JUDGE_MODE="${JUDGE_MODE:-external}"
 JUDGE_MODEL="${JUDGE_MODEL:-Qwen/Qwen3-8B}"
@@ -179,6 +185,10 @@ overrides=(
   "reward.reward_kwargs.judge.max_concurrency=$JUDGE_CONCURRENCY"
   "reward.reward_kwargs.judge.timeout_s=$JUDGE_TIMEOUT_S"
   "reward.reward_kwargs.judge.fallback=$JUDGE_FALLBACK"
+  "multiturn.max_steps_per_turn=$MT_MAX_STEPS_PER_TURN"
+  "multiturn.max_tokens_per_step=$MT_MAX_TOKENS_PER_STEP"
+  "multiturn.max_calls_per_step=$MT_MAX_CALLS_PER_STEP"
+  "multiturn.max_result_chars=$MT_MAX_RESULT_CHARS"
   "trainer.n_gpus_per_node=$N_GPUS"
   "trainer.nnodes=$NNODES"
   "trainer.total_epochs=$TOTAL_EPOCHS"
