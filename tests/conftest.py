@@ -66,6 +66,18 @@ def run_python(
         shutil.rmtree(ray_tmp, ignore_errors=True)
 
 
+def cpu_training(overrides: Sequence[str], timeout: float) -> tuple[str, dict[int, dict[str, float]]]:
+    """One training run through ``python -m awpo.cpu.launch`` (its own limit 30 s below ``timeout``); returns its
+    output and its step metrics, and fails the test when the run fails."""
+    from awpo.console_metrics import parse_console_metrics
+
+    arguments = ["-m", "awpo.cpu.launch", f"--timeout-s={timeout - 30}", "--stall-s=240", *overrides]
+    completed = run_python(arguments, timeout=timeout)
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output[-6000:]
+    return output, parse_console_metrics(output.splitlines())
+
+
 @pytest.fixture(scope="session")
 def tiny_tokenizer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The project's tiny BPE tokenizer with Qwen3's chat template, built once per session."""

@@ -20,10 +20,9 @@ import torch
 from torch.distributed.tensor import DTensor
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from awpo.console_metrics import parse_console_metrics
 from awpo.cpu.quickstart import prepare_model
 from data_preprocess import xlam
-from tests.conftest import REPO_ROOT, run_python
+from tests.conftest import REPO_ROOT, cpu_training
 
 RUN_TIMEOUT_S = 420
 AWPO_METRICS = (
@@ -51,10 +50,6 @@ def assets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def train(assets: dict[str, Path], checkpoints: Path, *overrides: str, steps: int = 2) -> tuple[str, dict]:
     """One CPU training run; returns its output and its step metrics (fails the test when the run fails)."""
     arguments: Sequence[str] = [
-        "-m",
-        "awpo.cpu.launch",
-        f"--timeout-s={RUN_TIMEOUT_S - 30}",
-        "--stall-s=240",
         f"actor_rollout_ref.model.path={assets['model']}",
         f"data.train_files={assets['data'] / 'train.parquet'}",
         f"data.val_files={assets['data'] / 'val.parquet'}",
@@ -73,10 +68,7 @@ def train(assets: dict[str, Path], checkpoints: Path, *overrides: str, steps: in
         f"trainer.default_local_dir={checkpoints}",
         *overrides,
     ]
-    completed = run_python(arguments, timeout=RUN_TIMEOUT_S)
-    output = completed.stdout + completed.stderr
-    assert completed.returncode == 0, output[-6000:]
-    return output, parse_console_metrics(output.splitlines())
+    return cpu_training(arguments, RUN_TIMEOUT_S)
 
 
 def training_steps(metrics: dict[int, dict[str, float]]) -> list[int]:
