@@ -138,6 +138,12 @@ def _here(environment: Environment) -> tuple[list[str], list[str], Any]:
     return files, folders, directory
 
 
+def _some_file(rng: random.Random, environment: Environment) -> str | None:
+    """A file of the current directory, or None when it has none."""
+    files, _, _ = _here(environment)
+    return rng.choice(files) if files else None
+
+
 def make_folder(rng: random.Random, environment: Environment) -> Proposal | None:
     name = f"{rng.choice(_WORDS)}_{rng.randint(2, 99)}"
     return Proposal(
@@ -183,10 +189,9 @@ def move_file(rng: random.Random, environment: Environment) -> Proposal | None:
 
 
 def copy_file(rng: random.Random, environment: Environment) -> Proposal | None:
-    files, _, _ = _here(environment)
-    if not files:
+    source = _some_file(rng, environment)
+    if source is None:
         return None
-    source = rng.choice(files)
     copy_name = f"{source.removesuffix('.txt')}_copy.txt"
     return Proposal(
         f"Make a copy of '{source}' named '{copy_name}'.", (call("cp", source=source, destination=copy_name),)
@@ -194,19 +199,17 @@ def copy_file(rng: random.Random, environment: Environment) -> Proposal | None:
 
 
 def count_lines(rng: random.Random, environment: Environment) -> Proposal | None:
-    files, _, _ = _here(environment)
-    if not files:
+    name = _some_file(rng, environment)
+    if name is None:
         return None
-    name = rng.choice(files)
     return Proposal(f"How many lines does '{name}' have?", (call("wc", file_name=name, mode="l"),))
 
 
 def search_file(rng: random.Random, environment: Environment) -> Proposal | None:
-    files, _, directory = _here(environment)
-    if not files:
+    name = _some_file(rng, environment)
+    if name is None:
         return None
-    name = rng.choice(files)
-    word = rng.choice(directory.contents[name].content.split() or ["x"])
+    word = rng.choice(_here(environment)[2].contents[name].content.split() or ["x"])
     return Proposal(
         f"Show me the lines of '{name}' that contain '{word}'.",
         (call("grep", file_name=name, pattern=word),),
@@ -216,20 +219,18 @@ def search_file(rng: random.Random, environment: Environment) -> Proposal | None
 
 
 def show_file(rng: random.Random, environment: Environment) -> Proposal | None:
-    files, _, _ = _here(environment)
-    if not files:
+    name = _some_file(rng, environment)
+    if name is None:
         return None
-    name = rng.choice(files)
     return Proposal(
         rng.choice((f"Print the contents of '{name}'.", f"What is written in {name}?")), (call("cat", file_name=name),)
     )
 
 
 def remove_file(rng: random.Random, environment: Environment) -> Proposal | None:
-    files, _, _ = _here(environment)
-    if not files:
+    name = _some_file(rng, environment)
+    if name is None:
         return None
-    name = rng.choice(files)
     return Proposal(f"Delete the file '{name}'.", (call("rm", file_name=name),))
 
 
@@ -385,6 +386,12 @@ def _poster(environment: Environment) -> Any:
     return environment.instances["TwitterAPI"]
 
 
+def _some_tweet(rng: random.Random, environment: Environment) -> int | None:
+    """The id of a tweet of the account, or None when it has none."""
+    tweets = _poster(environment).tweets
+    return rng.choice(sorted(tweets)) if tweets else None
+
+
 def posting_login(rng: random.Random, environment: Environment) -> Proposal | None:
     account = _poster(environment)
     if account.authenticated:
@@ -411,30 +418,27 @@ def follow(rng: random.Random, environment: Environment) -> Proposal | None:
 
 
 def comment_on(rng: random.Random, environment: Environment) -> Proposal | None:
-    tweets = _poster(environment).tweets
-    if not tweets:
+    tweet_id, text = _some_tweet(rng, environment), f"{phrase(rng, 3).capitalize()}."
+    if tweet_id is None:
         return None
-    tweet_id, text = rng.choice(sorted(tweets)), f"{phrase(rng, 3).capitalize()}."
     return Proposal(
         f"Comment '{text}' on tweet {tweet_id}.", (call("comment", tweet_id=tweet_id, comment_content=text),)
     )
 
 
 def mention_someone(rng: random.Random, environment: Environment) -> Proposal | None:
-    tweets = _poster(environment).tweets
-    if not tweets:
+    tweet_id, name = _some_tweet(rng, environment), f"@{person(rng).lower()}"
+    if tweet_id is None:
         return None
-    tweet_id, name = rng.choice(sorted(tweets)), f"@{person(rng).lower()}"
     return Proposal(
         f"Mention {name} in tweet {tweet_id}.", (call("mention", tweet_id=tweet_id, mentioned_usernames=[name]),)
     )
 
 
 def retweet(rng: random.Random, environment: Environment) -> Proposal | None:
-    tweets = _poster(environment).tweets
-    if not tweets:
+    tweet_id = _some_tweet(rng, environment)
+    if tweet_id is None:
         return None
-    tweet_id = rng.choice(sorted(tweets))
     return Proposal(f"Retweet tweet number {tweet_id}.", (call("retweet", tweet_id=tweet_id),))
 
 
@@ -482,23 +486,23 @@ def open_ticket(rng: random.Random, environment: Environment) -> Proposal | None
     )
 
 
-def _open_ticket_ids(environment: Environment) -> list[int]:
-    return [ticket["id"] for ticket in _tickets(environment).ticket_queue if ticket["status"] == "Open"]
+def _some_open_ticket(rng: random.Random, environment: Environment) -> int | None:
+    """The id of an open ticket, or None when there is none."""
+    ids = [ticket["id"] for ticket in _tickets(environment).ticket_queue if ticket["status"] == "Open"]
+    return rng.choice(ids) if ids else None
 
 
 def close_ticket(rng: random.Random, environment: Environment) -> Proposal | None:
-    ids = _open_ticket_ids(environment)
-    if not ids:
+    ticket_id = _some_open_ticket(rng, environment)
+    if ticket_id is None:
         return None
-    ticket_id = rng.choice(ids)
     return Proposal(f"Close ticket {ticket_id}.", (call("close_ticket", ticket_id=ticket_id),))
 
 
 def resolve_ticket(rng: random.Random, environment: Environment) -> Proposal | None:
-    ids = _open_ticket_ids(environment)
-    if not ids:
+    ticket_id, note = _some_open_ticket(rng, environment), f"{phrase(rng, 4).capitalize()}."
+    if ticket_id is None:
         return None
-    ticket_id, note = rng.choice(ids), f"{phrase(rng, 4).capitalize()}."
     return Proposal(
         f"Resolve ticket {ticket_id} with the note '{note}'.",
         (call("resolve_ticket", ticket_id=ticket_id, resolution=note),),
@@ -508,10 +512,9 @@ def resolve_ticket(rng: random.Random, environment: Environment) -> Proposal | N
 
 
 def reprioritise(rng: random.Random, environment: Environment) -> Proposal | None:
-    ids = _open_ticket_ids(environment)
-    if not ids:
+    ticket_id, priority = _some_open_ticket(rng, environment), rng.randint(1, 5)
+    if ticket_id is None:
         return None
-    ticket_id, priority = rng.choice(ids), rng.randint(1, 5)
     return Proposal(
         f"Change the priority of ticket {ticket_id} to {priority}.",
         (call("edit_ticket", ticket_id=ticket_id, updates={"priority": priority}),),

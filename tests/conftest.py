@@ -10,6 +10,7 @@ import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,6 +77,26 @@ def cpu_training(overrides: Sequence[str], timeout: float) -> tuple[str, dict[in
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output[-6000:]
     return output, parse_console_metrics(output.splitlines())
+
+
+def agent_loop(name: str, config: Any, server: Any, tokenizer: Any) -> Any:
+    """verl's agent loop ``name``, built as verl's ``AgentLoopWorker`` builds one per trajectory (text only, the
+    Qwen3 continuous-token builder, no worker-level tools), generating through ``server``."""
+    import hydra
+    from verl.experimental.agent_loop.agent_loop import DictConfigWrap, ToolListWrap, _agent_loop_registry
+    from verl.utils.dataset.rl_dataset import RLHFDataset
+
+    return hydra.utils.instantiate(
+        config=_agent_loop_registry[name],
+        trainer_config=DictConfigWrap(config=config),
+        server_manager=server,
+        tokenizer=tokenizer,
+        processor=None,
+        hf_model_type="qwen3",
+        dataset_cls=RLHFDataset,
+        data_config=DictConfigWrap(config.data),
+        tools=ToolListWrap([]),
+    )
 
 
 @pytest.fixture(scope="session")

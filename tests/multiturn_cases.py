@@ -16,6 +16,8 @@ from awpo.multiturn.bfcl_tasks import load_bfcl_tasks
 from awpo.multiturn.task import MultiTurnTask
 
 Trajectory = list[list[list[dict[str, Any]]]]
+Turns = list[list[dict[str, Any]]]
+Picker = Callable[[Turns], "int | None"]
 UNKNOWN_FUNCTION = "zz_not_a_function"
 
 
@@ -27,16 +29,46 @@ class Case:
     trajectory: Trajectory
 
 
-def _turns(task: MultiTurnTask) -> list[list[dict[str, Any]]]:
+def _turns(task: MultiTurnTask) -> Turns:
     return [copy.deepcopy(list(calls)) for calls in task.ground_truth]
 
 
-def _one_step(turns: list[list[dict[str, Any]]]) -> Trajectory:
+def _one_step(turns: Turns) -> Trajectory:
     return [[calls] if calls else [] for calls in turns]
 
 
-def _first(turns: list[list[dict[str, Any]]], predicate: Callable[[list[dict[str, Any]]], bool]) -> int | None:
-    return next((index for index, calls in enumerate(turns) if predicate(calls)), None)
+def with_calls(turns: Turns) -> int | None:
+    """The first turn with calls."""
+    return next((index for index, calls in enumerate(turns) if calls), None)
+
+
+def with_several_calls(turns: Turns) -> int | None:
+    return next((index for index, calls in enumerate(turns) if len(calls) > 1), None)
+
+
+def later_with_calls(turns: Turns) -> int | None:
+    """The first turn other than turn 0 that has calls."""
+    return next((index for index in range(1, len(turns)) if turns[index]), None)
+
+
+def empty_before_calls(turns: Turns) -> int | None:
+    """The first turn whose ground truth is empty (missing function or parameter) followed by one with calls."""
+    return next((index for index in range(len(turns) - 1) if not turns[index] and turns[index + 1]), None)
+
+
+def edit(pick: Picker, change: Callable[[Turns, int], Any]) -> Callable[[MultiTurnTask], Trajectory | None]:
+    """A perturbation: ``change`` applied to a copy of the ground truth at the turn ``pick`` chooses (None when
+    it chooses none)."""
+
+    def perturb(task: MultiTurnTask) -> Trajectory | None:
+        turns = _turns(task)
+        index = pick(turns)
+        if index is None:
+            return None
+        change(turns, index)
+        return _one_step(turns)
+
+    return perturb
 
 
 def _changed(value: Any) -> Any:
@@ -59,15 +91,6 @@ def one_call_per_step(task: MultiTurnTask) -> Trajectory | None:
     return [[[call] for call in calls] for calls in _turns(task)]
 
 
-def drop_last_call(task: MultiTurnTask) -> Trajectory | None:
-    turns = _turns(task)
-    index = _first(turns, bool)
-    if index is None:
-        return None
-    turns[index].pop()
-    return _one_step(turns)
-
-
 def wrong_value(task: MultiTurnTask) -> Trajectory | None:
     turns = _turns(task)
     for calls in turns:
@@ -79,61 +102,6 @@ def wrong_value(task: MultiTurnTask) -> Trajectory | None:
     return None
 
 
-def duplicate_call(task: MultiTurnTask) -> Trajectory | None:
-    turns = _turns(task)
-    index = _first(turns, bool)
-    if index is None:
-        return None
-    turns[index].append(copy.deepcopy(turns[index][0]))
-    return _one_step(turns)
-
-
-def reversed_calls(task: MultiTurnTask) -> Trajectory | None:
-    turns = _turns(task)
-    index = _first(turns, lambda calls: len(calls) > 1)
-    if index is None:
-        return None
-    turns[index].reverse()
-    return _one_step(turns)
-
-
-def no_call_in_a_turn(task: MultiTurnTask) -> Trajectory | None:
-    turns = _turns(task)
-    index = _first(turns, bool)
-    if index is None:
-        return None
-    turns[index] = []
-    return _one_step(turns)
-
-
-def moved_to_previous_turn(task: MultiTurnTask) -> Trajectory | None:
-    turns = _turns(task)
-    index = next((index for index in range(1, len(turns)) if turns[index]), None)
-    if index is None:
-        return None
-    turns[index - 1].append(turns[index].pop(0))
-    return _one_step(turns)
-
-
-def acts_in_an_empty_turn(task: MultiTurnTask) -> Trajectory | None:
-    """In a turn whose ground truth is empty (missing function or parameter), already make the next turn's calls."""
-    turns = _turns(task)
-    index = next((index for index in range(len(turns) - 1) if not turns[index] and turns[index + 1]), None)
-    if index is None:
-        return None
-    turns[index] = copy.deepcopy(turns[index + 1])
-    return _one_step(turns)
-
-
-def unknown_function(task: MultiTurnTask) -> Trajectory | None:
-    turns = _turns(task)
-    index = _first(turns, bool)
-    if index is None:
-        return None
-    turns[index].insert(0, {"name": UNKNOWN_FUNCTION, "arguments": {"x": 1}})
-    return _one_step(turns)
-
-
 def stops_early(task: MultiTurnTask) -> Trajectory | None:
     return _one_step(_turns(task))[:-1]
 
@@ -141,14 +109,18 @@ def stops_early(task: MultiTurnTask) -> Trajectory | None:
 PERTURBATIONS: dict[str, Callable[[MultiTurnTask], Trajectory | None]] = {
     "correct": correct,
     "one_call_per_step": one_call_per_step,
-    "drop_last_call": drop_last_call,
+    "drop_last_call": edit(with_calls, lambda turns, index: turns[index].pop()),
     "wrong_value": wrong_value,
-    "duplicate_call": duplicate_call,
-    "reversed_calls": reversed_calls,
-    "no_call_in_a_turn": no_call_in_a_turn,
-    "moved_to_previous_turn": moved_to_previous_turn,
-    "acts_in_an_empty_turn": acts_in_an_empty_turn,
-    "unknown_function": unknown_function,
+    "duplicate_call": edit(with_calls, lambda turns, index: turns[index].append(copy.deepcopy(turns[index][0]))),
+    "reversed_calls": edit(with_several_calls, lambda turns, index: turns[index].reverse()),
+    "no_call_in_a_turn": edit(with_calls, lambda turns, index: turns[index].clear()),
+    "moved_to_previous_turn": edit(later_with_calls, lambda turns, index: turns[index - 1].append(turns[index].pop(0))),
+    "acts_in_an_empty_turn": edit(
+        empty_before_calls, lambda turns, index: turns[index].extend(copy.deepcopy(turns[index + 1]))
+    ),
+    "unknown_function": edit(
+        with_calls, lambda turns, index: turns[index].insert(0, {"name": UNKNOWN_FUNCTION, "arguments": {"x": 1}})
+    ),
     "stops_early": stops_early,
 }
 

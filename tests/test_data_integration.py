@@ -7,10 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import hydra
 import pyarrow.parquet as pq
 import pytest
-from verl.experimental.agent_loop.agent_loop import DictConfigWrap, ToolListWrap, _agent_loop_registry
 from verl.utils.dataset.rl_dataset import RLHFDataset, get_dataset_class
 from verl.utils.tokenizer import normalize_token_ids
 from verl.workers.rollout.replica import TokenOutput
@@ -21,6 +19,7 @@ from awpo.rows import AGENT_NAME, messages_for_chat_template
 from awpo.tools import sample_tools
 from awpo.train import compose_config
 from data_preprocess import bfcl, hammer, toolace, xlam
+from tests.conftest import agent_loop
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data"
 # BFCL's own answers make these entries unsatisfiable for any response (a required argument without an acceptable
@@ -142,17 +141,7 @@ async def test_agent_loop_renders_each_sample_with_its_own_tools(converted: dict
     for index in range(len(dataset)):
         item = dataset[index]
         server = RecordingServer(response_ids)
-        loop = hydra.utils.instantiate(
-            config=_agent_loop_registry[item["agent_name"]],
-            trainer_config=DictConfigWrap(config=config),
-            server_manager=server,
-            tokenizer=tiny_tokenizer,
-            processor=None,
-            hf_model_type="qwen3",
-            dataset_cls=RLHFDataset,
-            data_config=DictConfigWrap(config.data),
-            tools=ToolListWrap([]),
-        )
+        loop = agent_loop(item["agent_name"], config, server, tiny_tokenizer)
         output = await loop.run({"temperature": 1.0}, **{k: v for k, v in item.items() if k != "agent_name"})
         tools = json.loads(item["extra_info"]["tools"])
         expected = tiny_tokenizer.apply_chat_template(

@@ -11,14 +11,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import hydra
 import numpy as np
 import pytest
 import torch
 from verl import DataProto
-from verl.experimental.agent_loop.agent_loop import DictConfigWrap, ToolListWrap, _agent_loop_registry
 from verl.trainer.ppo.reward import load_reward_manager
-from verl.utils.dataset.rl_dataset import RLHFDataset
 from verl.workers.rollout.replica import TokenOutput
 
 from awpo.multiturn.bfcl_tasks import load_bfcl_tasks
@@ -28,6 +25,7 @@ from awpo.multiturn.task import AGENT_NAME, MultiTurnTask, announcement
 from awpo.train import compose_config
 from data_preprocess.multiturn import task_row
 from tests.bfcl_cases import calls_response
+from tests.conftest import agent_loop
 from tests.test_reward_manager import EXTRA_KEYS
 
 DONE = "<think>\nThe request is done.\n</think>\n\nDone."
@@ -86,17 +84,7 @@ async def play(
 ) -> tuple[Any, EpisodeRecord, ScriptedServer, dict]:
     config = config_with(*overrides)
     server = ScriptedServer(tokenizer, texts)
-    loop = hydra.utils.instantiate(
-        config=_agent_loop_registry[AGENT_NAME],
-        trainer_config=DictConfigWrap(config=config),
-        server_manager=server,
-        tokenizer=tokenizer,
-        processor=None,
-        hf_model_type="qwen3",
-        dataset_cls=RLHFDataset,
-        data_config=DictConfigWrap(config.data),
-        tools=ToolListWrap([]),
-    )
+    loop = agent_loop(AGENT_NAME, config, server, tokenizer)
     row = task_row(task, "train", 0, "multiturn")
     item = {"raw_prompt": row["prompt"], "reward_model": row["reward_model"], "extra_info": row["extra_info"]}
     output = await loop.run({"temperature": 1.0}, **item)
