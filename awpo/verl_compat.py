@@ -3,8 +3,9 @@ names what changed instead of deep inside a training step.
 
 AWPO plugs into verl 0.9.1 through public registries, but three things need private verl code: the trainer hooks
 (:mod:`awpo.trainer`: verl never hands the reward manager's columns to an estimator), the overlong-prompt filter of
-:class:`awpo.dataset.AWPOToolDataset`, and the ``awpo_tool_agent`` loop. :func:`check_verl` imports each relied-on
-object, checks the parameters the recipe passes or overrides, and checks the installed verl version.
+:class:`awpo.dataset.AWPOToolDataset`, and the ``awpo_tool_agent`` and ``awpo_multiturn_agent`` loops.
+:func:`check_verl` imports each relied-on object, checks the parameters the recipe passes or overrides, and checks
+the installed verl version.
 ``python -m awpo.train`` (``awpo-train``) runs it before Ray starts and the TaskRunner runs it again where the hooks
 are installed. Data formats that can only be seen at run time (the TransferQueue key ``{uid}_{session}_{output}``
 and the ``extra_fields["reward_extra_info"]`` layout) are checked where they are read, with the same kind of error.
@@ -55,6 +56,7 @@ class Relied:
 
 ADVANTAGE_HOOK = "awpo.trainer.advantage_hook (replaces it to hand the reasoning column to AWPO)"
 V1_TRAINER = "awpo.trainer.v1 (the V1 trainer subclass that fetches reward_extra_info from TransferQueue)"
+MULTI_TURN_LOOP = "awpo.multiturn.agent_loop (the awpo_multiturn_agent loop's token stream and tool calls)"
 RELIED: tuple[Relied, ...] = (
     Relied(
         "verl.trainer.ppo.ray_trainer",
@@ -94,6 +96,19 @@ RELIED: tuple[Relied, ...] = (
         "awpo.agent_loop (renders each sample's own tools)",
         ("messages", "tools"),
     ),
+    Relied(
+        "verl.experimental.agent_loop.agent_loop",
+        "AgentLoopBase.ct_merge_assistant_token",
+        MULTI_TURN_LOOP,
+        ("runtime_token_ids", "assistant_token_ids", "response_mask", "response_logprobs", "assistant_logprobs"),
+    ),
+    Relied(
+        "verl.experimental.agent_loop.agent_loop",
+        "AgentLoopBase.ct_merge_context_msg",
+        MULTI_TURN_LOOP,
+        ("previous_messages", "updated_messages", "runtime_token_ids", "response_mask", "response_logprobs", "tools"),
+    ),
+    Relied("verl.experimental.agent_loop.tool_parser", "ToolParser.get_tool_parser", MULTI_TURN_LOOP, ("name",)),
 )
 
 
