@@ -14,19 +14,23 @@ Measured: 8,247 of 8,247 verdicts agree (100%); 4,118 trajectories pass both che
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 
 import pytest
 
+from awpo.eval import bfcl
 from awpo.eval.bfcl_data import load_possible_answers, load_questions
 from awpo.eval.bfcl_multiturn import judge_record
 from awpo.eval.bfcl_summary import MULTI_TURN
+from awpo.multiturn.bfcl_tasks import load_bfcl_tasks
 from tests.bfcl_cases import calls_response
 from tests.multiturn_cases import cases
 
 MUST_FAIL = ("drop_last_call", "no_call_in_a_turn", "stops_early")
 MUST_PASS = ("correct", "one_call_per_step", "unknown_function")
+UNPLAYED = "turn 4: turn not played"
 
 
 @pytest.fixture
@@ -82,3 +86,31 @@ def test_offline_scorer_agrees_with_bfcl_evals_multi_turn_checker(bfcl_checker) 
         assert not any(verdicts[(kind, True, theirs)] for theirs in (True, False)), kind
     for kind in MUST_PASS:
         assert verdicts[(kind, True, True)] == 800, kind
+
+
+def test_offline_scorer_command_scores_multi_turn_records(tmp_path, capsys) -> None:
+    """``python -m awpo.eval.bfcl`` on both record shapes: the project's text steps, and bfcl-eval's result files whose
+    steps are ``{function: JSON arguments}`` lists (API FC handlers)."""
+    base, miss_func = load_bfcl_tasks("multi_turn_base")[0], load_bfcl_tasks("multi_turn_miss_func")[0]
+    texts = {
+        "id": base.task_id,
+        "response": [[calls_response(list(calls)), "<think>\nDone.\n</think>\n\nDone."] for calls in base.ground_truth],
+    }
+    result_dir = tmp_path / "result" / "model" / "multi_turn"
+    result_dir.mkdir(parents=True)
+    decoded = [[[{call["name"]: json.dumps(call["arguments"])} for call in calls]] for calls in miss_func.ground_truth]
+    (result_dir / "BFCL_v4_multi_turn_miss_func_result.json").write_text(
+        json.dumps({"id": miss_func.task_id, "result": decoded[:-1]}) + "\n"  # stopped before the last turn
+    )
+    (tmp_path / "ours.jsonl").write_text(json.dumps(texts) + "\n")
+    report_path = tmp_path / "report.json"
+    assert bfcl.main([str(tmp_path / "ours.jsonl"), str(tmp_path / "result"), "--report", str(report_path)]) == 0
+    report = json.loads(report_path.read_text())
+    rows = report["categories"]
+    assert (rows["multi_turn_base"]["correct"], rows["multi_turn_base"]["strict_correct"]) == (1, 1)
+    assert (rows["multi_turn_miss_func"]["scored"], rows["multi_turn_miss_func"]["correct"]) == (1, 0)
+    assert report["failures"] == [
+        {"id": miss_func.task_id, "category": "multi_turn_miss_func", "error": UNPLAYED},
+    ]
+    assert report["v3"]["multi_turn"]["missing"] == ["multi_turn_miss_param", "multi_turn_long_context"]
+    assert "multi_turn_base" in capsys.readouterr().out

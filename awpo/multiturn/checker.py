@@ -36,11 +36,16 @@ class EpisodeVerdict:
 
     Attributes:
         failures: per turn of the task, why it fails ("" when it passes).
-        completed: the model output has as many turns as the task (no forced stop).
+        turns_played: how many turns the model output has.
     """
 
     failures: tuple[str, ...]
-    completed: bool
+    turns_played: int
+
+    @property
+    def completed(self) -> bool:
+        """The model output has as many turns as the task (no forced stop)."""
+        return self.turns_played == len(self.failures)
 
     @property
     def valid(self) -> bool:
@@ -58,7 +63,7 @@ class EpisodeVerdict:
         for index, failure in enumerate(self.failures):
             if failure:
                 return f"turn {index}: {failure}"
-        return "" if self.completed else "forced stop: fewer turns than the task"
+        return "" if self.completed else f"{self.turns_played} turns for a task of {len(self.failures)}"
 
 
 def check_episode(task: MultiTurnTask, model_turns: Sequence[Sequence[Sequence[dict[str, Any]]]]) -> EpisodeVerdict:
@@ -88,7 +93,7 @@ def check_episode(task: MultiTurnTask, model_turns: Sequence[Sequence[Sequence[d
             failures.append(NO_CALL)
         else:
             failures.append(_state_difference(model, truth) or _missing_results(truth_results, model_results))
-    return EpisodeVerdict(failures=tuple(failures), completed=len(model_turns) == task.num_turns)
+    return EpisodeVerdict(failures=tuple(failures), turns_played=len(model_turns))
 
 
 def _state_difference(model: Environment, truth: Environment) -> str:
