@@ -233,18 +233,7 @@ if ! "${setup_command[@]}" --check; then
   "${setup_command[@]}"
 fi
 
-server_pid=""
-stop_server() {
-  [[ -n "$server_pid" ]] || return 0
-  kill -TERM -- "-$server_pid" 2>/dev/null || true
-  for _ in $(seq 60); do
-    kill -0 -- "-$server_pid" 2>/dev/null || break
-    sleep 0.5
-  done
-  kill -KILL -- "-$server_pid" 2>/dev/null || true
-  server_pid=""
-}
-trap stop_server EXIT
+trap vllm_stop EXIT
 trap 'exit 130' INT TERM
 
 if [[ -z "$endpoint" ]]; then
@@ -255,27 +244,8 @@ Or set AWPO_BFCL_VLLM, or point AWPO_BFCL_ENDPOINT at a running server."
     fail "something already answers on $health_url; choose another AWPO_BFCL_PORT or stop it first"
   fi
   log_file="$output_dir/vllm.log"
-  if [[ -n "$gpus" ]]; then
-    CUDA_VISIBLE_DEVICES="$gpus" setsid "${server_command[@]}" >"$log_file" 2>&1 </dev/null &
-  else
-    setsid "${server_command[@]}" >"$log_file" 2>&1 </dev/null &
-  fi
-  server_pid=$!
-  echo "eval_bfcl.sh: started vLLM (PID $server_pid) for $checkpoint on port $port; log: $log_file"
-  deadline=$((SECONDS + timeout_s))
-  until curl -sf -o /dev/null --max-time 5 "$health_url"; do
-    if ! kill -0 "$server_pid" 2>/dev/null; then  # (the EXIT trap still ends any process left in its group)
-      echo "eval_bfcl.sh: vLLM exited before it became healthy; last lines of $log_file:" >&2
-      tail -n 40 "$log_file" >&2 || true
-      exit 1
-    fi
-    if ((SECONDS >= deadline)); then
-      echo "eval_bfcl.sh: no healthy answer from $health_url within ${timeout_s} s; last lines of $log_file:" >&2
-      tail -n 40 "$log_file" >&2 || true
-      exit 1
-    fi
-    sleep 1
-  done
+  vllm_start eval_bfcl.sh "$log_file" "$gpus" "${server_command[@]}"
+  vllm_wait_healthy eval_bfcl.sh "$health_url" "$timeout_s" "$log_file" || exit 1
 fi
 served="$(curl -sf --max-time 10 "$base_url/models")" || fail "no answer from $base_url/models"
 "$project_python" -c 'import json, sys; sys.exit(sys.argv[1] not in [m["id"] for m in json.load(sys.stdin)["data"]])' \
@@ -294,7 +264,7 @@ echo "eval_bfcl.sh: bfcl generate ($categories) -> $output_dir/result"
 "${generate_command[@]}"
 echo "eval_bfcl.sh: bfcl evaluate -> $output_dir/score"
 "${evaluate_command[@]}"
-stop_server
+vllm_stop
 echo
 "${summary_command[@]}"
 echo

