@@ -40,7 +40,8 @@ def judge_server(serve_venv: Path, vllm_tiny_model: Path, tmp_path_factory: pyte
     try:
         assert completed.returncode == 0, completed.stdout[-4000:]
         assert f"judge server ready: http://127.0.0.1:{port}/v1" in completed.stdout
-        assert "vllm.entrypoints.cli.main serve" in (run_dir / f"judge_{port}.log").read_text() or pid_file.exists()
+        assert pid_file.exists()
+        assert f"Starting vLLM server on http://127.0.0.1:{port}" in (run_dir / f"judge_{port}.log").read_text()
         yield {"base_url": f"http://127.0.0.1:{port}/v1", "model": str(vllm_tiny_model), "stdout": completed.stdout}
     finally:
         if pid_file.exists():
