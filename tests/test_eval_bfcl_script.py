@@ -58,7 +58,7 @@ esac
 
 
 def run(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-    clean = {key: value for key, value in os.environ.items() if not key.startswith("AWPO_BFCL_")}
+    clean = {key: value for key, value in os.environ.items() if not key.startswith(("AWPO_BFCL_", "AWPO_VLLM"))}
     return subprocess.run(
         ["bash", str(SCRIPT), *args],
         env={**clean, "PYTHON": sys.executable, **(env or {})},
@@ -90,7 +90,7 @@ def bfcl_venv(tmp_path: Path) -> Path:
     bfcl.write_text(FAKE_BFCL.format(model=MODEL_DIR))
     bfcl.chmod(0o755)
     digest = hashlib.sha256((REPO_ROOT / "requirements-bfcl.txt").read_bytes()).hexdigest()
-    (venv / ".awpo-bfcl-stamp").write_text(digest + "\n")
+    (venv / ".awpo-env-stamp").write_text(f"bfcl {digest}\n")  # what scripts/setup_env.sh --bfcl writes
     return venv
 
 
@@ -113,14 +113,14 @@ def test_dry_run_prints_every_command(tmp_path: Path) -> None:
         "AWPO_BFCL_VENV": str(tmp_path / "v"),
         "AWPO_BFCL_OUTPUT_DIR": str(tmp_path / "out"),
         "AWPO_BFCL_VLLM": "vllm",
+        "AWPO_VLLM_DEVICE": "gpu",
     }
     completed = run(str(tmp_path / "ck pt"), "--dry-run", env=env)
     assert completed.returncode == 0, completed.stderr
     out = completed.stdout
     ckpt = str(tmp_path / "ck pt").replace(" ", "\\ ")
     assert "does not exist on this machine" in out
-    assert f"venv: python3 -m venv {tmp_path}/v" in out
-    assert f"venv: {tmp_path}/v/bin/python -m pip install -r {REPO_ROOT}/requirements-bfcl.txt" in out
+    assert f"venv: env AWPO_VENV={tmp_path}/v PYTHON=python3 bash {REPO_ROOT}/scripts/setup_env.sh --bfcl" in out
     assert (
         f"server: vllm serve {ckpt} --served-model-name {ckpt} --host 127.0.0.1 --port 1053 --tensor-parallel-size 1 "
         "--gpu-memory-utilization 0.90 --dtype bfloat16 --enable-auto-tool-choice --tool-call-parser hermes "
@@ -139,7 +139,21 @@ def test_dry_run_prints_every_command(tmp_path: Path) -> None:
         in out
     )
     assert f"-m awpo.eval.bfcl {tmp_path}/out/result --report {tmp_path}/out/offline_report.json" in out
+    assert "subset" not in out and "--run-ids" not in out and "--partial-eval" not in out
     assert not (tmp_path / "out").exists() and not (tmp_path / "v").exists()  # a dry run creates nothing
+
+
+def test_dry_run_of_a_subset_with_a_token_cap(tmp_path: Path) -> None:
+    """--limit-per-category: bfcl's own test-id file, --run-ids and --partial-eval; a server-wide token cap."""
+    env = {"AWPO_BFCL_OUTPUT_DIR": str(tmp_path / "out"), "AWPO_BFCL_MAX_NEW_TOKENS": "64", "AWPO_BFCL_VLLM": "vllm"}
+    out = run("ck", "--limit-per-category", "2", "--dry-run", env=env).stdout
+    assert '--override-generation-config \\{\\"max_new_tokens\\":64\\}' in out  # printed shell-quoted
+    assert f"-m awpo.eval.bfcl_subset --categories single_turn,multi_turn --limit 2 --output {tmp_path}/out/" in out
+    assert "generate --model Qwen/Qwen3-8B-FC --test-category single_turn,multi_turn" in out
+    assert "--local-model-path" in out and "--run-ids" in out and "--partial-eval" in out
+    for bad in (["--limit-per-category", "0"], ["--limit-per-category"], ["--limit-per-category=x"]):
+        assert run("ck", *bad, "--dry-run", env=env).returncode == 2
+    assert run("ck", "--dry-run", env={**env, "AWPO_BFCL_MAX_NEW_TOKENS": "-1"}).returncode == 1
 
 
 def test_dry_run_settings_gpus_and_an_existing_endpoint(tmp_path: Path) -> None:

@@ -88,6 +88,8 @@ def test_resolves_interpolations_against_the_whole_config() -> None:
         ({"rubric_path": "/nonexistent/rubric.md"}, "rubric_path"),
         ({"circuit_breaker_failures": -1}, "circuit_breaker_failures"),
         ({"seed": 1.5}, "seed"),
+        ({"structured_output": "json"}, "structured_output"),
+        ({"structured_output": "regex", "extra_body": {"structured_outputs": {"regex": "x"}}}, "extra_body"),
     ],
 )
 def test_bad_settings_name_the_key(block: dict, key: str) -> None:
@@ -145,3 +147,12 @@ def test_configs_are_hashable_by_value() -> None:
     second = JudgeConfig.from_mapping({"extra_body": {"chat_template_kwargs": {"enable_thinking": False}}})
     assert first == second and hash(first) == hash(second)
     assert len({first, second, JudgeConfig()}) == 2
+
+
+def test_structured_output_sends_the_score_regex_to_vllm() -> None:
+    """``structured_output=regex`` adds vLLM's ``structured_outputs`` field, sized to the completion budget."""
+    base = {"backend": "openai", "base_url": "http://127.0.0.1:1/v1", "model": "m", "max_tokens": 64}
+    free = Judge(JudgeConfig.from_mapping(base))
+    constrained = Judge(JudgeConfig.from_mapping({**base, "structured_output": "regex"}))
+    assert "structured_outputs" not in free._fixed_body
+    assert constrained._fixed_body["structured_outputs"] == {"regex": "[ -;=-~\\n]{0,32}<score>(?:10|[0-9])</score>"}

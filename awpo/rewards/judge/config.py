@@ -18,7 +18,9 @@ from awpo.rewards.judge.prompt import RubricError, RubricTemplate
 
 BACKENDS = ("rule", "openai", "verl_router")
 FALLBACKS = ("none", "rule")
+STRUCTURED_OUTPUTS = ("none", "regex")
 RESERVED_BODY_KEYS = ("messages", "model", "n", "stream")
+STRUCTURED_OUTPUTS_FIELD = "structured_outputs"
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -91,6 +93,13 @@ class JudgeConfig(Options):
         help="Further request fields, e.g. {chat_template_kwargs: {enable_thinking: false}} for a Qwen3 judge on "
         "vLLM; may not set messages, model, n or stream.",
     )
+    structured_output: str = option(
+        "none",
+        choices=STRUCTURED_OUTPUTS,
+        help="regex: each request carries vLLM's structured_outputs {regex: ...}, so the reply is a short text "
+        "without '<' followed by <score>N</score> with N an integer 0-10 (vLLM >= 0.10.2; other servers reject "
+        "or ignore the field); none: free text. Either way the reply is parsed strictly.",
+    )
     include_reference: bool = option(False, help="Show the reference (gold) action to the judge.")
     cache_size: int = option(
         100_000,
@@ -144,6 +153,10 @@ class JudgeConfig(Options):
         reserved = sorted(set(self.extra_body) & set(RESERVED_BODY_KEYS))
         if reserved:
             raise self.error("extra_body", f"may not set {', '.join(reserved)}")
+        if self.structured_output != "none" and STRUCTURED_OUTPUTS_FIELD in self.extra_body:
+            raise self.error(
+                "extra_body", f"may not set {STRUCTURED_OUTPUTS_FIELD} when structured_output={self.structured_output}"
+            )
         try:
             json.dumps(self.extra_body, allow_nan=False)
         except (TypeError, ValueError) as error:

@@ -23,9 +23,9 @@ from typing import Any
 from awpo.rewards.judge.breaker import CircuitBreaker
 from awpo.rewards.judge.cache import LRUCache, RequestKeys
 from awpo.rewards.judge.client import ChatClient, redact_url
-from awpo.rewards.judge.config import JudgeConfig
+from awpo.rewards.judge.config import STRUCTURED_OUTPUTS_FIELD, JudgeConfig
 from awpo.rewards.judge.inputs import JudgeInput
-from awpo.rewards.judge.parsing import parse_score
+from awpo.rewards.judge.parsing import parse_score, score_regex
 from awpo.rewards.judge.prompt import render_user_message
 from awpo.rewards.judge.result import JudgeResult, JudgeStatus
 from awpo.rewards.judge.rule import rule_score
@@ -78,6 +78,7 @@ class Judge:
             "temperature": config.temperature,
             "max_tokens": config.max_tokens,
             **({} if config.seed is None else {"seed": config.seed}),
+            **_structured_output(config),
             **config.extra_body,
         }
         self._keys = RequestKeys(self._fixed_body)
@@ -228,6 +229,13 @@ class Judge:
             "; further failures of this kind are logged at DEBUG" if first else "",
             exc_info=exc_info,
         )
+
+
+def _structured_output(config: JudgeConfig) -> dict[str, Any]:
+    """The request fields that constrain the reply to a parsable score (``structured_output``), or none."""
+    if config.structured_output == "regex":
+        return {STRUCTURED_OUTPUTS_FIELD: {"regex": score_regex(config.max_tokens)}}
+    return {}
 
 
 def _endpoint(config: JudgeConfig, router_address: str | None) -> str:

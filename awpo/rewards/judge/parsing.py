@@ -9,6 +9,10 @@ from dataclasses import dataclass
 from awpo.rewards.judge.result import JudgeStatus
 
 SCORE_MAX = 10.0
+# Tokens kept for the score tag itself by :func:`score_regex` (``<score>10</score>`` is 17 characters, so at most 17
+# tokens in any tokenizer), and the longest explanation it allows in any case.
+_SCORE_TAG_TOKENS = 32
+_MAX_EXPLANATION_CHARS = 600
 
 _LEADING_THINK_OPEN = re.compile(r"\A\s*<think>", re.IGNORECASE)
 _THINK_CLOSE = re.compile(r"</think>", re.IGNORECASE)
@@ -33,6 +37,19 @@ class ParsedScore:
 
 
 UNPARSABLE = ParsedScore(score=math.nan, status=JudgeStatus.UNPARSABLE_SCORE, clamped=False)
+
+
+def score_regex(max_tokens: int) -> str:
+    """The regular expression of a reply that :func:`parse_score` always accepts, for servers that constrain
+    generation to it (vLLM's ``structured_outputs``): an explanation in printable ASCII without ``<`` (and
+    newlines), then ``<score>N</score>`` with N an integer from 0 to 10 (the rubric's answer format).
+
+    The explanation is at most ``max_tokens - 32`` characters (and at most 600). An ASCII character is one byte,
+    and no tokenizer spends more than one token on one byte, so the score tag always fits in the completion budget
+    and the reply is never cut before it.
+    """
+    explanation_chars = min(_MAX_EXPLANATION_CHARS, max(0, max_tokens - _SCORE_TAG_TOKENS))
+    return f"[ -;=-~\\n]{{0,{explanation_chars}}}<score>(?:10|[0-9])</score>"
 
 
 def parse_score(reply: str | None) -> ParsedScore:
