@@ -19,7 +19,8 @@ Categories:
 
 Not converted: simple_java / simple_javascript (answers are Java/JavaScript source strings checked by BFCL's
 language converters, not typed JSON values), live_relevance (its truth is "any call", which a ground truth cannot
-state), multi-turn, memory, web_search and format_sensitivity (scored by executing calls or by other harnesses).
+state), multi-turn (executed episodes: ``data_preprocess.bfcl_multiturn``), memory, web_search and
+format_sensitivity (scored by other harnesses).
 
 Every BFCL entry is kept, so counts match the official ones; defects of BFCL's own answers are counted as notes
 (``uncoercible_value``, ``answer_argument_not_in_schema``, ``answer_missing_required_argument``, ...).
@@ -57,10 +58,10 @@ NOT_CONVERTED = {
     "simple_java": "its answers are Java source strings checked by BFCL's Java type converter",
     "simple_javascript": "its answers are JavaScript source strings checked by BFCL's JavaScript type converter",
     "live_relevance": "its ground truth is 'any call', which the outcome reward cannot state",
-    "multi_turn_base": "multi-turn categories are scored by executing calls against BFCL's simulated APIs",
-    "multi_turn_miss_func": "multi-turn categories are scored by executing calls against BFCL's simulated APIs",
-    "multi_turn_miss_param": "multi-turn categories are scored by executing calls against BFCL's simulated APIs",
-    "multi_turn_long_context": "multi-turn categories are scored by executing calls against BFCL's simulated APIs",
+    "multi_turn_base": "multi-turn episodes are executed, not single-turn rows: use data_preprocess.bfcl_multiturn",
+    "multi_turn_miss_func": "multi-turn episodes are executed, not single-turn rows: use data_preprocess.bfcl_multiturn",
+    "multi_turn_miss_param": "multi-turn episodes are executed, not single-turn rows: use data_preprocess.bfcl_multiturn",
+    "multi_turn_long_context": "multi-turn episodes are executed, not single-turn rows: use data_preprocess.bfcl_multiturn",
     "memory": "agentic categories are scored by BFCL's own harness",
     "web_search": "agentic categories are scored by BFCL's own harness",
     "format_sensitivity": "it is a list of test ids, not test entries",

@@ -18,7 +18,7 @@ checkpoints/<project>/<experiment>/global_step_N/actor/huggingface. The script
      (with --limit-per-category: only the first N entries of each category, through bfcl's own test-id file
      and --run-ids, then --partial-eval),
   4. prints the BFCL v4 summary and the re-aggregated BFCL v3 buckets (python -m awpo.eval.bfcl_summary) and the
-     project parser's offline re-score of the single-turn results (python -m awpo.eval.bfcl).
+     project parser's offline re-score of the single- and multi-turn results (python -m awpo.eval.bfcl).
 Results go to AWPO_BFCL_OUTPUT_DIR (bfcl's BFCL_PROJECT_ROOT): result/, score/, summary.json,
 offline_report.json, vllm.log. Re-running resumes: entries already in result/ are not generated again.
 
@@ -268,5 +268,5 @@ vllm_stop
 echo
 "${summary_command[@]}"
 echo
-echo "eval_bfcl.sh: the project parser's offline re-score of the single-turn results (format errors included):"
+echo "eval_bfcl.sh: the project parser's offline re-score of the single- and multi-turn results (format errors included):"
 "${offline_command[@]}" || echo "eval_bfcl.sh: the offline re-score found nothing to score (exit $?)"

@@ -183,7 +183,7 @@ def test_max_per_category_and_category_choice(tmp_path: Path) -> None:
     ("category", "message"),
     [
         ("simple_java", "Java source strings"),
-        ("multi_turn_base", "executing calls"),
+        ("multi_turn_base", "bfcl_multiturn"),
         ("live_relevance", "'any call'"),
         ("nonsense", "unknown BFCL category 'nonsense'"),
     ],
