@@ -54,14 +54,15 @@ from data_preprocess.reader import InputError
 from data_preprocess.tool_schema import ToolSchemaError, normalize_tools
 
 DEFAULT_CATEGORIES = AST_CATEGORIES + IRRELEVANCE_CATEGORIES
+MULTI_TURN_REASON = "multi-turn episodes are executed, not single-turn rows: use data_preprocess.bfcl_multiturn"
 NOT_CONVERTED = {
     "simple_java": "its answers are Java source strings checked by BFCL's Java type converter",
     "simple_javascript": "its answers are JavaScript source strings checked by BFCL's JavaScript type converter",
     "live_relevance": "its ground truth is 'any call', which the outcome reward cannot state",
-    "multi_turn_base": "multi-turn episodes are executed, not single-turn rows: use data_preprocess.bfcl_multiturn",
-    "multi_turn_miss_func": "multi-turn episodes are executed, not single-turn rows: use data_preprocess.bfcl_multiturn",
-    "multi_turn_miss_param": "multi-turn episodes are executed, not single-turn rows: use data_preprocess.bfcl_multiturn",
-    "multi_turn_long_context": "multi-turn episodes are executed, not single-turn rows: use data_preprocess.bfcl_multiturn",
+    "multi_turn_base": MULTI_TURN_REASON,
+    "multi_turn_miss_func": MULTI_TURN_REASON,
+    "multi_turn_miss_param": MULTI_TURN_REASON,
+    "multi_turn_long_context": MULTI_TURN_REASON,
     "memory": "agentic categories are scored by BFCL's own harness",
     "web_search": "agentic categories are scored by BFCL's own harness",
     "format_sensitivity": "it is a list of test ids, not test entries",
