@@ -1,11 +1,11 @@
 """Streaming input: a Hugging Face Hub dataset name, or a local json / jsonl / parquet file or a directory of them.
 
-Local JSON files are read here, one entry at a time, so that a bad entry costs only itself: a JSON-lines line that is
-not JSON, or an entry (line or array element) that is not an object, comes out as a :class:`BadRecord` naming its
-line, and the entries after it are read as usual. A file that is not JSON at all (neither a JSON array nor JSON
-lines), or a JSON array broken in the middle (after which no element boundary can be trusted), stops with an
-:class:`InputError`. Parquet files and Hub datasets go through ``datasets.load_dataset(..., streaming=True)``. Memory
-stays flat whatever the size of the input.
+Local files are read here, without ``datasets``: parquet with pyarrow, in batches; JSON one entry at a time, so that
+a bad entry costs only itself: a JSON-lines line that is not JSON, or an entry (line or array element) that is not an
+object, comes out as a :class:`BadRecord` naming its line, and the entries after it are read as usual. A file that
+is not JSON at all (neither a JSON array nor JSON lines), or a JSON array broken in the middle (after which no
+element boundary can be trusted), stops with an :class:`InputError`. Hub datasets go through
+``datasets.load_dataset(..., streaming=True)``. Memory stays flat whatever the size of the input.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ NOT_AN_OBJECT = "not_an_object"
 # A value nested beyond Python's recursion limit (in a JSON line, or in a converter's own parsing); skipped, counted.
 NESTED_TOO_DEEPLY = "nested_too_deeply"
 _CHUNK_CHARS = 1 << 20
+_PARQUET_BATCH_ROWS = 1024
 # A JSON token cut by the end of a chunk ends at most this far before it (``tru``, ``-1.5e``, ``\\u00``); a decoding
 # error further back (outside a string) is a real one.
 _TOKEN_MARGIN = 64
@@ -76,14 +77,33 @@ def iter_records(source: str) -> Iterator[Entry]:
     elif source.count("/") != 1 or source.startswith((".", "/", "~")) or path.suffix.lower() in _SUFFIXES:
         raise InputError(f"{source}: no such file or directory, and not a Hugging Face dataset name (owner/name)")
     else:
-        yield from _datasets_records(source, {"path": source})
+        yield from _hub_records(source)
 
 
 def _file_records(path: Path) -> Iterator[Entry]:
     if path.suffix.lower() in _JSON_SUFFIXES:
         yield from json_records(path)
     else:
-        yield from _datasets_records(str(path), {"path": "parquet", "data_files": str(path)})
+        yield from parquet_records(path)
+
+
+def parquet_records(path: Path) -> Iterator[dict[str, Any]]:
+    """The rows of a local parquet file as dicts, read in batches of :data:`_PARQUET_BATCH_ROWS`.
+
+    Raises:
+        InputError: the file is not a readable parquet file.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    count = 0
+    try:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=_PARQUET_BATCH_ROWS):
+            for row in batch.to_pylist():
+                yield row
+                count += 1
+    except (OSError, pa.ArrowException) as error:
+        raise InputError(f"{path}: cannot read the parquet file after {count} row(s): {error}") from error
 
 
 def _train_files(directory: Path) -> list[Path]:
@@ -100,18 +120,18 @@ def _train_files(directory: Path) -> list[Path]:
     return [Path(file) for file in files["train"]]
 
 
-def _datasets_records(source: str, arguments: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    import datasets  # here, not at module level: merge and check_overlap import this module and never need it
+def _hub_records(source: str) -> Iterator[dict[str, Any]]:
+    import datasets  # here, not at module level: only Hub datasets need it
 
     count = 0
     try:
-        dataset = datasets.load_dataset(**arguments, split="train", streaming=True)
+        dataset = datasets.load_dataset(source, split="train", streaming=True)
         for record in dataset:
             yield record
             count += 1
     except StopIteration:
         # Only load_dataset can raise it here: its json builder reads a first batch to infer the features, and an
-        # empty file has none. The input has no records; the caller reports that.
+        # empty data file has none. The input has no records; the caller reports that.
         return
     except (OSError, ValueError, datasets.exceptions.DatasetsError) as error:
         raise InputError(

@@ -25,16 +25,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 Main = Callable[[list[str]], int]
 
 
-@pytest.fixture(autouse=True)
-def _private_datasets_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``datasets`` leaves lock files in its cache even when streaming: keep them out of the user's cache."""
-    import datasets
-
-    cache = str(tmp_path_factory.getbasetemp() / "hf_datasets_cache")
-    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", cache)
-    monkeypatch.setenv("HF_DATASETS_CACHE", cache)
-
-
 def _rows(path: Path) -> list[dict]:
     return pq.read_table(path).to_pylist()
 
