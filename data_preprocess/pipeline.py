@@ -31,9 +31,10 @@ from typing import Any, TypeVar
 
 from tqdm import tqdm
 
-from awpo.rows import Sample
+from awpo.rows import Sample, Tool
 from data_preprocess.augment import unit_draw
 from data_preprocess.reader import NESTED_TOO_DEEPLY, BadRecord, Entry, InputError, iter_records
+from data_preprocess.tool_schema import ToolSchemaError, normalize_tools
 from data_preprocess.writer import DEFAULT_BATCH_ROWS, ParquetOutputs, write_json_atomic
 
 FORMAT_PROBE_RECORDS = 10
@@ -54,6 +55,31 @@ class RecordError(ValueError):
         self.reason = reason
         self.detail = detail
         self.structural = structural
+
+
+def record_tools(raw_tools: Any, notes: list[str], empty: str) -> list[Tool]:
+    """A record's tool definitions (a list, or a JSON string holding one) as OpenAI function schemas.
+
+    Args:
+        raw_tools: the definitions as the source gives them.
+        notes: receives the normalisation notes.
+        empty: the detail of the ``no_tools`` error.
+
+    Raises:
+        RecordError: ``invalid_tools`` (not JSON, not a list, a definition that cannot be normalised) or ``no_tools``.
+    """
+    if isinstance(raw_tools, str):
+        try:
+            raw_tools = json.loads(raw_tools)
+        except ValueError:
+            raise RecordError("invalid_tools", "the tools are not valid JSON") from None
+    try:
+        tools = normalize_tools(raw_tools, notes)
+    except ToolSchemaError as error:
+        raise RecordError("invalid_tools", str(error)) from None
+    if not tools:
+        raise RecordError("no_tools", empty)
+    return tools
 
 
 @dataclass(frozen=True)
@@ -245,13 +271,15 @@ def positive_int(text: str) -> int:
     return value
 
 
-def training_parser(description: str, default_input: str) -> argparse.ArgumentParser:
-    """The options every training-data converter shares."""
+def training_parser(description: str, default_input: str | None) -> argparse.ArgumentParser:
+    """The options every training-data converter shares (``--input`` is required when there is no default)."""
     parser = argparse.ArgumentParser(description=description)
+    where = "Hugging Face dataset name or local .json/.jsonl/.parquet file or directory"
     parser.add_argument(
         "--input",
         default=default_input,
-        help=f"Hugging Face dataset name or local .json/.jsonl/.parquet file or directory (default: {default_input})",
+        required=default_input is None,
+        help=f"{where} (default: {default_input})" if default_input else where,
     )
     parser.add_argument("--output-dir", type=Path, required=True, help="writes train.parquet, val.parquet, stats.json")
     parser.add_argument("--val-ratio", type=ratio, default=0.02, help="fraction of source records in val (0.02)")

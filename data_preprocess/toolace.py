@@ -43,8 +43,7 @@ from awpo.rows import Sample, text_message
 from data_preprocess.calls import SampleError, parse_raw_call
 from data_preprocess.dialogue import Turn, add_text_turns_argument, check_text_turns, dialogue_samples
 from data_preprocess.dsl import DSLError, looks_like_call_list, parse_calls
-from data_preprocess.pipeline import RecordError, Skipped, run_training_conversion, training_parser
-from data_preprocess.tool_schema import ToolSchemaError, normalize_tools
+from data_preprocess.pipeline import RecordError, Skipped, record_tools, run_training_conversion, training_parser
 
 DATA_SOURCE = "toolace"
 DEFAULT_INPUT = "Team-ACE/ToolACE"
@@ -148,12 +147,7 @@ def convert_record(
         raise RecordError("malformed_record", "no 'system' string and 'conversations' list", structural=True)
     raw_tools, instructions = split_system_prompt(record["system"])
     notes: list[str] = []
-    try:
-        tools = normalize_tools(raw_tools, notes)
-    except ToolSchemaError as error:
-        raise RecordError("invalid_tools", str(error)) from None
-    if not tools:
-        raise RecordError("no_tools", "the tool list in the system text is empty")
+    tools = record_tools(raw_tools, notes, "the tool list in the system text is empty")
     known_names = [tool["function"]["name"] for tool in tools]
     turns = [_parse_turn(turn, known_names) for turn in conversations]
 
