@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from data_preprocess import hammer, reader, toolace, xlam
+from data_preprocess import hammer, reader, toolace, toolrl, xlam
 from data_preprocess.reader import BadRecord, InputError, iter_records, json_records
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data"
@@ -21,17 +21,8 @@ CONVERTERS = [
     ("toolace", toolace.main, FIXTURES / "toolace" / "data.json"),
     ("xlam", xlam.main, FIXTURES / "xlam" / "xlam_function_calling.json"),
     ("hammer", hammer.main, FIXTURES / "hammer" / "xlam_irrelevance.json"),
+    ("toolrl", toolrl.main, FIXTURES / "toolrl" / "rlla_rl.json"),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _private_datasets_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``datasets`` leaves lock files in its cache even when streaming: keep them out of the user's cache."""
-    import datasets
-
-    cache = str(tmp_path_factory.getbasetemp() / "hf_datasets_cache")
-    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", cache)
-    monkeypatch.setenv("HF_DATASETS_CACHE", cache)
 
 
 def _convert(main: Main, source: Path, output: Path) -> int:
