@@ -24,6 +24,19 @@ from data_preprocess.calls import SampleError, best_effort_calls, typed_calls
 from data_preprocess.pipeline import Skipped
 
 TEXT_TURNS = ("clarification", "all", "none")
+# The speakers of chat data (OpenAI, ShareGPT / LLaMA-Factory, ToolACE spellings), lower-cased, and their roles.
+ROLES = {
+    "system": "system",
+    "developer": "system",
+    "user": "user",
+    "human": "user",
+    "assistant": "assistant",
+    "gpt": "assistant",
+    "function_call": "assistant",
+    "tool": "tool",
+    "observation": "tool",
+    "function": "tool",
+}
 
 
 @dataclass(frozen=True)

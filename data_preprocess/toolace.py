@@ -4,11 +4,11 @@
         [--val-ratio 0.02] [--seed 0] [--max-samples N] [--text-turns clarification|all|none]
 
 Source record: ``{"system": str, "conversations": [{"from": "user"|"assistant"|"tool", "value": str}]}`` (also
-the ``human``/``gpt``/``observation``/``function_call`` spellings). The tools are the JSON list embedded in the
-system text; the system message keeps the rest of that text minus the list and ToolACE's bracket-format
-instructions (the chat template supplies the tools and the model's own call format). Assistant calls use the bracket
-DSL ``[Func Name(a="x", b=1), g(c=[1, 2])]`` (``function_call`` turns may also hold JSON calls), parsed without
-``eval`` by :mod:`data_preprocess.dsl`.
+the ``human``/``gpt``/``observation``/``function_call`` spellings, and ``system`` turns). The tools are the JSON
+list embedded in the system text; the system message keeps the rest of that text minus the list and ToolACE's
+bracket-format instructions (the chat template supplies the tools and the model's own call format). Assistant calls
+use the bracket DSL ``[Func Name(a="x", b=1), g(c=[1, 2])]`` (``function_call`` turns may also hold JSON calls),
+parsed without ``eval`` by :mod:`data_preprocess.dsl`.
 
 One sample per assistant turn: the prompt is the history before it (earlier calls as ``tool_calls``, tool results
 as ``tool`` messages). A call turn becomes a sample with typed ground-truth calls. A plain-text turn becomes a
@@ -41,23 +41,13 @@ if __package__ in (None, ""):
 
 from awpo.rows import Sample, text_message
 from data_preprocess.calls import SampleError, parse_raw_call
-from data_preprocess.dialogue import Turn, add_text_turns_argument, check_text_turns, dialogue_samples
+from data_preprocess.dialogue import ROLES, Turn, add_text_turns_argument, check_text_turns, dialogue_samples
 from data_preprocess.dsl import DSLError, looks_like_call_list, parse_calls
 from data_preprocess.pipeline import RecordError, Skipped, record_tools, run_training_conversion, training_parser
 
 DATA_SOURCE = "toolace"
 DEFAULT_INPUT = "Team-ACE/ToolACE"
 EXPECTED_FORMAT = '{"system": str with the tool list, "conversations": [{"from": ..., "value": str}]} (ToolACE)'
-ROLES = {
-    "user": "user",
-    "human": "user",
-    "assistant": "assistant",
-    "gpt": "assistant",
-    "function_call": "assistant",
-    "tool": "tool",
-    "observation": "tool",
-    "function": "tool",
-}
 _TOOLS_MARKER = re.compile(r"(?:here is a list of )?functions? in JSON format that you can invoke:?", re.IGNORECASE)
 _FORMAT_INSTRUCTIONS = re.compile(
     r"should you decide to return the function call\(s\)[.,]?"
