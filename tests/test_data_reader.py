@@ -9,11 +9,11 @@ import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
-from data_preprocess import hammer, reader, toolace, toolrl, xlam
+from data_preprocess import chat, hammer, reader, toolace, toolrl, xlam
 from data_preprocess.reader import BadRecord, InputError, iter_records, json_records
+from tests.converter_rows import read_rows, read_stats
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data"
 Main = Callable[[list[str]], int]
@@ -22,19 +22,14 @@ CONVERTERS = [
     ("xlam", xlam.main, FIXTURES / "xlam" / "xlam_function_calling.json"),
     ("hammer", hammer.main, FIXTURES / "hammer" / "xlam_irrelevance.json"),
     ("toolrl", toolrl.main, FIXTURES / "toolrl" / "rlla_rl.json"),
+    ("openai", chat.main, FIXTURES / "chat" / "openai_messages.jsonl"),
+    ("sharegpt", chat.main, FIXTURES / "chat" / "glaive_toolcall.json"),
+    ("reason", chat.main, FIXTURES / "chat" / "reason_tool_use.jsonl"),
 ]
 
 
 def _convert(main: Main, source: Path, output: Path) -> int:
     return main(["--input", str(source), "--output-dir", str(output), "--val-ratio", "0"])
-
-
-def _rows(output: Path) -> list[dict]:
-    return pq.read_table(output / "train.parquet").to_pylist()
-
-
-def _stats(output: Path) -> dict:
-    return json.loads((output / "stats.json").read_text())
 
 
 def _without_source_ids(rows: list[dict]) -> list[dict]:
@@ -44,7 +39,7 @@ def _without_source_ids(rows: list[dict]) -> list[dict]:
 
 @pytest.mark.parametrize(("name", "main", "fixture"), CONVERTERS)
 def test_bad_lines_are_skipped_counted_and_the_rest_converts(tmp_path: Path, name: str, main: Main, fixture: Path):
-    records = json.loads(fixture.read_text())
+    records = list(json_records(fixture))
     lines = [json.dumps(record) for record in records]
     lines[1:1] = ['{"broken": ', "5", "null"]  # lines 2, 3, 4
     lines.append('["a", "list"]')
@@ -53,8 +48,10 @@ def test_bad_lines_are_skipped_counted_and_the_rest_converts(tmp_path: Path, nam
     source.write_text("\n".join(lines) + "\n")
     assert _convert(main, fixture, tmp_path / "clean") == 0
     assert _convert(main, source, tmp_path / "dirty") == 0
-    assert _without_source_ids(_rows(tmp_path / "dirty")) == _without_source_ids(_rows(tmp_path / "clean"))
-    clean, dirty = _stats(tmp_path / "clean"), _stats(tmp_path / "dirty")
+    assert _without_source_ids(read_rows(tmp_path / "dirty" / "train.parquet")) == _without_source_ids(
+        read_rows(tmp_path / "clean" / "train.parquet")
+    )
+    clean, dirty = read_stats(tmp_path / "clean"), read_stats(tmp_path / "dirty")
     assert dirty["records_read"] == clean["records_read"] + 5
     assert dirty["skipped_records"] == {**clean["skipped_records"], "malformed_json": 2, "not_an_object": 3}
     n = len(lines)
@@ -64,13 +61,15 @@ def test_bad_lines_are_skipped_counted_and_the_rest_converts(tmp_path: Path, nam
 
 @pytest.mark.parametrize(("name", "main", "fixture"), CONVERTERS)
 def test_non_objects_in_a_json_list_are_skipped_and_counted(tmp_path: Path, name: str, main: Main, fixture: Path):
-    records = json.loads(fixture.read_text())
+    records = list(json_records(fixture))
     source = tmp_path / f"{name}.json"
     source.write_text(json.dumps([records[0], 5, None, "text", *records[1:], []], indent=1))
     assert _convert(main, fixture, tmp_path / "clean") == 0
     assert _convert(main, source, tmp_path / "dirty") == 0
-    assert _without_source_ids(_rows(tmp_path / "dirty")) == _without_source_ids(_rows(tmp_path / "clean"))
-    dirty = _stats(tmp_path / "dirty")
+    assert _without_source_ids(read_rows(tmp_path / "dirty" / "train.parquet")) == _without_source_ids(
+        read_rows(tmp_path / "clean" / "train.parquet")
+    )
+    dirty = read_stats(tmp_path / "dirty")
     assert dirty["skipped_records"]["not_an_object"] == 4
     assert len(dirty["skipped_lines"]["not_an_object"]) == 4
 
@@ -179,7 +178,7 @@ def test_a_directory_reads_its_train_files_each_with_its_bad_lines(tmp_path: Pat
     (directory / "part-1.json").write_text(json.dumps([*records[6:], 5]))
     (directory / "notes.txt").write_text("not data")
     assert _convert(xlam.main, directory, tmp_path / "out") == 0
-    stats = _stats(tmp_path / "out")
+    stats = read_stats(tmp_path / "out")
     assert stats["records_read"] == len(records) + 2
     assert stats["skipped_lines"] == {"malformed_json": [7], "not_an_object": [1]}
     assert stats["samples_written"]["total"] == 4

@@ -13,6 +13,7 @@ import pytest
 from awpo.rows import AGENT_NAME
 from data_preprocess import toolrl
 from data_preprocess.pipeline import RecordError, Skipped
+from tests.converter_rows import call_message, function_tool, message, read_rows, truths
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data"
 RLLA = FIXTURES / "toolrl" / "rlla_rl.json"
@@ -23,47 +24,21 @@ SYSTEM = (
     "goal.\n2. **Decide on Tool Usage:** If a tool is needed, name it and its parameters.\n3. **Respond "
     "Appropriately:** If a response is needed, write one consistent with the dialogue."
 )
-STATS_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "compute_stats",
-        "description": "Mean and spread of a list of numbers, with an optional trim fraction.",
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "numbers": {"type": "array", "items": {"type": "number"}, "description": "The numbers."},
-                "trim": {"type": "number", "description": "Fraction trimmed at each end.", "default": 0.0},
-                "bounds": {"type": "array", "items": {"type": "number"}, "description": "Lower and upper bound kept."},
-            },
-            "required": ["numbers", "bounds"],
-        },
+STATS_TOOL = function_tool(
+    "compute_stats",
+    "Mean and spread of a list of numbers, with an optional trim fraction.",
+    {
+        "numbers": {"type": "array", "items": {"type": "number"}, "description": "The numbers."},
+        "trim": {"type": "number", "description": "Fraction trimmed at each end.", "default": 0.0},
+        "bounds": {"type": "array", "items": {"type": "number"}, "description": "Lower and upper bound kept."},
     },
-}
-
-
-def _message(role: str, content: str) -> dict:
-    return {"role": role, "content": content, "tool_calls": None}
-
-
-def _call_message(name: str, arguments: str) -> dict:
-    return {
-        "role": "assistant",
-        "content": "",
-        "tool_calls": [{"type": "function", "function": {"name": name, "arguments": arguments}}],
-    }
+    ["numbers", "bounds"],
+)
 
 
 def _convert(tmp_path: Path, *extra: str, source: Path = RLLA) -> tuple[int, Path]:
     output = tmp_path / "out"
     return toolrl.main(["--input", str(source), "--output-dir", str(output), "--val-ratio", "0", *extra]), output
-
-
-def _rows(path: Path) -> list[dict]:
-    return pq.read_table(path).to_pylist()
-
-
-def _truths(rows: list[dict]) -> list[dict]:
-    return [json.loads(row["reward_model"]["ground_truth"]) for row in rows]
 
 
 def _tools(row: dict) -> dict[str, list[str]]:
@@ -97,18 +72,18 @@ def _toolrl_parquet(path: Path, split: str) -> Path:
 def test_rows_are_exactly_as_specified(tmp_path: Path) -> None:
     code, output = _convert(tmp_path)
     assert code == 0
-    rows = _rows(output / "train.parquet")
-    assert _rows(output / "val.parquet") == []
+    rows = read_rows(output / "train.parquet")
+    assert read_rows(output / "val.parquet") == []
     assert rows[2] == {
         "data_source": "rlla",
         "agent_name": AGENT_NAME,
         "prompt": [
-            _message("system", SYSTEM),
-            _message("user", "What is the mean of 2, 4 and 9?"),
-            _call_message("compute_stats", '{"numbers": [2, 4, 9], "bounds": [0, 10]}'),
-            _message("tool", '[{"name": "compute_stats", "results": {"mean": 5.0, "stdev": 2.94}}]'),
-            _message("assistant", "The mean is 5.0 (standard deviation 2.94)."),
-            _message("user", "Now trim 10% at each end of 1, 2, 3, 50, kept between 0 and 100."),
+            message("system", SYSTEM),
+            message("user", "What is the mean of 2, 4 and 9?"),
+            call_message("compute_stats", '{"numbers": [2, 4, 9], "bounds": [0, 10]}'),
+            message("tool", '[{"name": "compute_stats", "results": {"mean": 5.0, "stdev": 2.94}}]'),
+            message("assistant", "The mean is 5.0 (standard deviation 2.94)."),
+            message("user", "Now trim 10% at each end of 1, 2, 3, 50, kept between 0 and 100."),
         ],
         "ability": "tool_use",
         "reward_model": {
@@ -124,7 +99,7 @@ def test_rows_are_exactly_as_specified(tmp_path: Path) -> None:
             "tools": json.dumps([STATS_TOOL], ensure_ascii=False),
         },
     }
-    assert _truths(rows) == [
+    assert truths(rows) == [
         {
             "calls": [
                 {"name": "Get Weather Forecast", "arguments": {"city": "Lyon", "days": 3}},
@@ -132,7 +107,7 @@ def test_rows_are_exactly_as_specified(tmp_path: Path) -> None:
             ]
         },
         {"calls": [{"name": "Xk2Jq9Lm", "arguments": {"pR4tz": 12}}]},
-        _truths(rows[2:3])[0],
+        truths(rows[2:3])[0],
         {"calls": []},
         {"calls": []},
         {
@@ -157,19 +132,19 @@ def test_rows_are_exactly_as_specified(tmp_path: Path) -> None:
         ("10", 0),
     ]
     assert rows[4]["prompt"] == [
-        _message("system", SYSTEM),
-        _message("user", "What's Tesla trading at?"),
-        _call_message("Stock Price", '{"symbol": "TSLA"}'),
-        _message("tool", '[{"name": "Stock Price", "results": {"price": 251.3, "currency": "USD"}}]'),
+        message("system", SYSTEM),
+        message("user", "What's Tesla trading at?"),
+        call_message("Stock Price", '{"symbol": "TSLA"}'),
+        message("tool", '[{"name": "Stock Price", "results": {"price": 251.3, "currency": "USD"}}]'),
     ]
-    assert rows[5]["prompt"][0] == _message("system", SYSTEM.split("\n\n")[0])  # no sections after the tool list
+    assert rows[5]["prompt"][0] == message("system", SYSTEM.split("\n\n")[0])  # no sections after the tool list
 
 
 def test_empty_defaults_are_required_only_in_python_style_tools(tmp_path: Path) -> None:
     """``"default": ""`` parameters: required in tools with python-style types (xLAM, Hammer), optional in tools
     spelled in JSON-schema names (ToolACE, whose required lists ToolRL dropped); non-empty defaults are kept."""
     _, output = _convert(tmp_path)
-    rows = _rows(output / "train.parquet")
+    rows = read_rows(output / "train.parquet")
     assert _tools(rows[0]) == {"Get Weather Forecast": [], "Air Quality Index": [], "Supported Countries": []}
     assert _tools(rows[1]) == {"Xk2Jq9Lm": ["pR4tz"], "bT7.vNq_0e": []}
     masked = json.loads(rows[1]["extra_info"]["tools"])
@@ -215,7 +190,7 @@ def test_toolrl_parquet_converts_to_the_same_rows(tmp_path: Path) -> None:
     parquet = _toolrl_parquet(tmp_path / "train.parquet", "train")
     code = toolrl.main(["--input", str(parquet), "--output-dir", str(tmp_path / "p"), "--val-ratio", "0"])
     assert code == 0
-    assert _rows(tmp_path / "p" / "train.parquet") == _rows(from_json / "train.parquet")
+    assert read_rows(tmp_path / "p" / "train.parquet") == read_rows(from_json / "train.parquet")
 
 
 def test_convert_record_results() -> None:
