@@ -49,9 +49,9 @@ def _tools(row: dict) -> dict[str, list[str]]:
     }
 
 
-def _toolrl_parquet(path: Path, split: str) -> Path:
-    """The fixture records as ToolRL's ``dataset/rlla_4k_raw/rlla.py`` writes them (``data_source`` "rlla", the raw
-    record in ``extra_info``)."""
+def write_toolrl_parquet(path: Path, split: str, records: list[dict] | None = None) -> Path:
+    """``records`` (default: the fixture's) as ToolRL's ``dataset/rlla_4k_raw/rlla.py`` writes them
+    (``data_source`` "rlla", the raw record in ``extra_info``)."""
     rows = [
         {
             "data_source": "rlla",
@@ -63,7 +63,7 @@ def _toolrl_parquet(path: Path, split: str) -> Path:
             "reward_model": {"style": "rule", "ground_truth": record["output"]},
             "extra_info": {"split": split, "index": index, **record},
         }
-        for index, record in enumerate(json.loads(RLLA.read_text()))
+        for index, record in enumerate(json.loads(RLLA.read_text()) if records is None else records)
     ]
     pq.write_table(pa.Table.from_pylist(rows), path)
     return path
@@ -187,7 +187,7 @@ def test_text_turn_option(tmp_path: Path, text_turns: str, written: int, not_sel
 
 def test_toolrl_parquet_converts_to_the_same_rows(tmp_path: Path) -> None:
     _, from_json = _convert(tmp_path)
-    parquet = _toolrl_parquet(tmp_path / "train.parquet", "train")
+    parquet = write_toolrl_parquet(tmp_path / "train.parquet", "train")
     code = toolrl.main(["--input", str(parquet), "--output-dir", str(tmp_path / "p"), "--val-ratio", "0"])
     assert code == 0
     assert read_rows(tmp_path / "p" / "train.parquet") == read_rows(from_json / "train.parquet")
