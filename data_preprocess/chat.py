@@ -72,7 +72,11 @@ class ChatOptions:
 def _first(mapping: Mapping[str, Any], *keys: str) -> Any:
     """The value of the first of ``keys`` that is present and not None (a Hub dataset's rows hold every column of
     the file, None where a record has no such key)."""
-    return next((mapping[key] for key in keys if mapping.get(key) is not None), None)
+    for key in keys:
+        value = mapping.get(key)
+        if value is not None:
+            return value
+    return None
 
 
 def _parts(content: Any) -> tuple[list[str], list[str]]:

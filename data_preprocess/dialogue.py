@@ -73,11 +73,13 @@ def add_text_turns_argument(parser: argparse.ArgumentParser, default: str = "cla
     )
 
 
-def history_message(turn: Turn, tools: Sequence[Tool]) -> Message:
-    """A parsed turn as a prompt message: calls in OpenAI form (typed where the schemas allow), text as is."""
+def history_message(turn: Turn, tools: Sequence[Tool], typed: list[Call] | None = None) -> Message:
+    """A parsed turn as a prompt message: calls in OpenAI form (``typed`` when the turn's ground truth typed them
+    already, else typed where the schemas allow), text as is."""
     if turn.calls is None:
         return text_message(turn.role, turn.text)
-    return {**call_message(best_effort_calls(turn.calls, tools)), "content": turn.text}
+    calls = typed if typed is not None else best_effort_calls(turn.calls, tools)
+    return {**call_message(calls), "content": turn.text}
 
 
 def target_calls(
@@ -126,10 +128,13 @@ def dialogue_samples(
     results: list[Sample | Skipped] = []
     broken = False
     assistant_index = 0
-    for turn in turns:
+    for position, turn in enumerate(turns):
+        more = position + 1 < len(turns)  # a later turn needs this one in its history
         if turn.role != "assistant":
-            history.append(history_message(turn, tools))
+            if more:
+                history.append(history_message(turn, tools))
             continue
+        calls = None
         if broken:
             results.append(Skipped("broken_history", assistant_index))
         else:
@@ -145,6 +150,7 @@ def dialogue_samples(
                     )
                 )
         broken = broken or turn.parse_error is not None
-        history.append(history_message(turn, tools))
+        if more:
+            history.append(history_message(turn, tools, calls))
         assistant_index += 1
     return results

@@ -72,10 +72,11 @@ def parse_type(text: str) -> tuple[dict[str, Any], bool, bool]:
 
 
 def _copy(fragment: Any) -> Any:
+    """A deep copy of a cached fragment (its containers copied, its scalars shared)."""
     if isinstance(fragment, dict):
-        return {key: _copy(value) for key, value in fragment.items()}
+        return {key: _copy(value) if isinstance(value, dict | list) else value for key, value in fragment.items()}
     if isinstance(fragment, list):
-        return [_copy(value) for value in fragment]
+        return [_copy(value) if isinstance(value, dict | list) else value for value in fragment]
     return fragment
 
 

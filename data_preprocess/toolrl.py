@@ -47,7 +47,7 @@ import json
 import re
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +67,10 @@ EXPECTED_FORMAT = (
 )
 TOOLS_SECTION = "Available Tools"
 DROPPED_SECTIONS = (TOOLS_SECTION, "Output Format", "Important Notes")
-_HEADING = re.compile(r"^\*\*([^*\n]+)\*\*[ \t]*$", re.MULTILINE)
-_TOOL_HEAD = re.compile(r"^\d+\.\s*Name:\s*(.*)\nDescription:[ \t]*", re.MULTILINE)
+# A heading line, and a tool's first lines, each matched from the newline before it (a literal start: fast search).
+_HEADING = re.compile(r"\n\*\*([^*\n]+)\*\*[ \t]*(?=\n|\Z)")
+_TOOL_HEAD = re.compile(r"\n\d+\.[ \t]*Name:[ \t]*(.*)\nDescription:[ \t]*")
+_DECODER = json.JSONDecoder()
 _PARAMETERS = re.compile(r"\nParameters:[ \t]*")
 _BLOCK = re.compile(r"<(user|think|tool_call|obs|response)>(.*?)</\1>", re.DOTALL)
 _HISTORY_HEADER = "**Dialogue Records History**"
@@ -91,14 +93,14 @@ class ToolRLOptions:
         check_text_turns(self.text_turns)
 
 
-def _sections(instruction: str) -> Iterator[tuple[str, str]]:
+def _sections(instruction: str) -> list[tuple[str, str]]:
     """``(heading, body)`` for each ``**Heading**`` line of the instruction; the text before the first is ``("",
     intro)``."""
-    headings = list(_HEADING.finditer(instruction))
-    yield "", instruction[: headings[0].start() if headings else len(instruction)]
-    for number, heading in enumerate(headings):
-        end = headings[number + 1].start() if number + 1 < len(headings) else len(instruction)
-        yield heading.group(1).strip(), instruction[heading.end() : end]
+    parts = _HEADING.split("\n" + instruction)
+    return [
+        ("", parts[0][1:]),
+        *((heading.strip(), body) for heading, body in zip(parts[1::2], parts[2::2], strict=True)),
+    ]
 
 
 def split_instruction(instruction: str) -> tuple[list[dict[str, Any]], str]:
@@ -109,19 +111,18 @@ def split_instruction(instruction: str) -> tuple[list[dict[str, Any]], str]:
         RecordError: ``no_tools_in_system`` (no ``**Available Tools**`` section) or ``invalid_tools`` (a tool's
             ``Parameters`` is not JSON).
     """
-    sections = list(_sections(instruction))
+    sections = _sections(instruction)
     body = dict(sections).get(TOOLS_SECTION)
     if body is None:
         raise RecordError("no_tools_in_system", f"the instruction has no **{TOOLS_SECTION}** section")
     tools = []
-    decoder = json.JSONDecoder()
-    for head in _TOOL_HEAD.finditer(body):
+    for head in _TOOL_HEAD.finditer(body):  # the body starts with the newline that ends its heading line
         name = head.group(1).strip()
         parameters_at = _PARAMETERS.search(body, head.end())
         if parameters_at is None:
             raise RecordError("invalid_tools", f"tool {name!r} has no 'Parameters:' line")
         try:
-            parameters = decoder.raw_decode(body, parameters_at.end())[0]
+            parameters = _DECODER.raw_decode(body, parameters_at.end())[0]
         except ValueError as error:
             raise RecordError("invalid_tools", f"the parameters of {name!r} are not valid JSON ({error})") from None
         description = body[head.end() : parameters_at.start()].strip()
@@ -165,11 +166,10 @@ def parse_tool_call_block(block: str) -> list[dict[str, Any]]:
     Raises:
         SampleError: ``invalid_call``, or ValueError when the block is not a sequence of JSON values.
     """
-    decoder = json.JSONDecoder()
     calls = []
     position = 0
     while (start := _next_non_space(block, position)) < len(block):
-        raw, position = decoder.raw_decode(block, start)
+        raw, position = _DECODER.raw_decode(block, start)
         if isinstance(raw, dict) and "arguments" not in raw:
             raw = {"name": raw.get("name"), "arguments": raw.get("parameters")}
         name, arguments = parse_raw_call(raw)
@@ -204,12 +204,14 @@ def _blocks(text: str, field: str) -> Iterator[tuple[str, str]]:
 def _add_to_assistant_turn(turn: Turn, tag: str, content: str) -> Turn:
     """An assistant turn with one more ``<response>`` or ``<tool_call>`` block (``<think>`` adds nothing)."""
     if tag == "response":
-        return replace(turn, text="\n".join(part for part in (turn.text, content) if part))
+        return Turn("assistant", f"{turn.text}\n{content}" if turn.text else content, turn.calls, turn.parse_error)
     if tag == "tool_call":
         try:
-            return replace(turn, calls=[*(turn.calls or []), *parse_tool_call_block(content)])
+            return Turn(
+                "assistant", turn.text, [*(turn.calls or []), *parse_tool_call_block(content)], turn.parse_error
+            )
         except (ValueError, SampleError) as error:
-            return replace(turn, parse_error=f"<tool_call> block: {error}")
+            return Turn("assistant", turn.text, turn.calls, f"<tool_call> block: {error}")
     return turn
 
 
