@@ -43,6 +43,7 @@ parameters without a non-empty default and without ``optional``):
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -72,7 +73,7 @@ _HEADING = re.compile(r"\n\*\*([^*\n]+)\*\*[ \t]*(?=\n|\Z)")
 _TOOL_HEAD = re.compile(r"\n\d+\.[ \t]*Name:[ \t]*(.*)\nDescription:[ \t]*")
 _DECODER = json.JSONDecoder()
 _PARAMETERS = re.compile(r"\nParameters:[ \t]*")
-_BLOCK = re.compile(r"<(user|think|tool_call|obs|response)>(.*?)</\1>", re.DOTALL)
+_OPENING_TAG = re.compile(r"<(user|think|tool_call|obs|response)>")
 _HISTORY_HEADER = "**Dialogue Records History**"
 # xLAM's python-style type spellings; a tool that uses none of them is spelled in JSON-schema names (ToolACE's).
 _PYTHON_TYPE = re.compile(r"(?:str|bool|list|set|tuple|List|Dict|Tuple|Set|Callable|Union|Optional|Any)\b.*|.*optional")
@@ -135,6 +136,12 @@ def split_instruction(instruction: str) -> tuple[list[dict[str, Any]], str]:
     return tools, system.strip()
 
 
+@functools.lru_cache(maxsize=1024)
+def _python_spelled(spelling: str) -> bool:
+    """Whether a type name is written in xLAM's python style (``str``, ``List[int]``, ``int, optional``...)."""
+    return _PYTHON_TYPE.fullmatch(spelling.strip()) is not None
+
+
 def _required_by_spelling(raw: Mapping[str, Any], tool: Tool) -> Tool:
     """``tool`` with an empty ``required`` list when its flat parameter map uses no python-style type (see the
     module docstring: ``"default": ""`` then says nothing about being required)."""
@@ -142,7 +149,7 @@ def _required_by_spelling(raw: Mapping[str, Any], tool: Tool) -> Tool:
     if not isinstance(parameters, dict) or isinstance(parameters.get("properties"), dict):
         return tool  # no parameters, or a JSON schema with its own required list
     spellings = [spec.get("type") for spec in parameters.values() if isinstance(spec, dict)]
-    if any(isinstance(spelling, str) and _PYTHON_TYPE.fullmatch(spelling.strip()) for spelling in spellings):
+    if any(isinstance(spelling, str) and _python_spelled(spelling) for spelling in spellings):
         return tool
     function = tool["function"]
     return {**tool, "function": {**function, "parameters": {**function["parameters"], "required": []}}}
@@ -184,18 +191,22 @@ def _next_non_space(text: str, position: int) -> int:
 
 
 def _blocks(text: str, field: str) -> Iterator[tuple[str, str]]:
-    """``(tag, content)`` of each block of ToolRL's tagged text, in order.
+    """``(tag, content)`` of each block of ToolRL's tagged text, in order: from an opening tag to the first closing
+    tag of the same name.
 
     Raises:
-        RecordError: ``malformed_dialogue`` when text outside the blocks is not whitespace (or the history header).
+        RecordError: ``malformed_dialogue`` when text outside the blocks is not whitespace (or the history header),
+            or a block is not closed.
     """
     text = text.strip().removeprefix(_HISTORY_HEADER)
     position = 0
-    for block in _BLOCK.finditer(text):
-        if text[position : block.start()].strip():
+    while (opening := _OPENING_TAG.search(text, position)) is not None and not text[position : opening.start()].strip():
+        tag = opening.group(1)
+        end = text.find(f"</{tag}>", opening.end())
+        if end < 0:
             break
-        yield block.group(1), block.group(2).strip()
-        position = block.end()
+        yield tag, text[opening.end() : end].strip()
+        position = end + len(tag) + 3
     stray = text[position:].strip()
     if stray:
         raise RecordError("malformed_dialogue", f"{field}: text outside the tags: {stray!r:.100}")
