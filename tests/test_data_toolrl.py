@@ -237,9 +237,10 @@ def test_dialogue_turns_group_blocks_and_reject_text_outside_the_tags() -> None:
         ("assistant", "", None),
         ("assistant", "", None),
     ]
-    with pytest.raises(RecordError) as error:
-        toolrl.parse_dialogue("<user> hi </user> stray text <think> x </think>", "input")
-    assert error.value.reason == "malformed_dialogue"
+    for text in ("<user> hi </user> stray text <think> x </think>", "<user> hi </user>\n<response> unclosed"):
+        with pytest.raises(RecordError) as error:
+            toolrl.parse_dialogue(text, "input")
+        assert error.value.reason == "malformed_dialogue"
     record = {**json.loads(RLLA.read_text())[0], "output": "<user> not a target </user>"}
     with pytest.raises(RecordError) as error:
         toolrl.convert_record(record)
