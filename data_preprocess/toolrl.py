@@ -26,7 +26,7 @@ One sample per record, for the target turn (ToolRL trains on exactly that turn; 
 its calls, typed to the schemas, are the ground truth; a target that only responds is a no-call sample, kept
 according to ``--text-turns`` (default ``all``, as ToolRL trains on every record). ``turn_index`` counts the
 assistant turns of the history. Values given as strings (``"page": "1"`` for an ``int``) are coerced; a value that
-cannot be coerced skips the record (``uncoercible_value``).
+cannot be coerced skips the record's target (``uncoercible_value``).
 
 **``"default": ""`` and ``required``.** ToolRL wrote the tools of ToolACE, xLAM and Hammer in one flat form and
 dropped ToolACE's ``required`` lists; every parameter without a default got ``"default": ""``. What that means
