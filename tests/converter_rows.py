@@ -1,13 +1,27 @@
-"""The converter tests' expected rows and messages, and a conversion's outputs read back."""
+"""The converter tests' fixtures, expected rows and messages, and a conversion's outputs read back."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
 from awpo.rows import AGENT_NAME
+from data_preprocess import chat, hammer, toolace, toolrl, xlam
+
+FIXTURES = Path(__file__).parent / "fixtures" / "data"
+# Every training converter's command line with a fixture in its format (the chat converter once per format).
+TRAINING_CONVERTERS: list[tuple[str, Callable[[list[str]], int], Path]] = [
+    ("toolace", toolace.main, FIXTURES / "toolace" / "data.json"),
+    ("xlam", xlam.main, FIXTURES / "xlam" / "xlam_function_calling.json"),
+    ("hammer", hammer.main, FIXTURES / "hammer" / "xlam_irrelevance.json"),
+    ("rlla", toolrl.main, FIXTURES / "toolrl" / "rlla_rl.json"),
+    ("openai", chat.main, FIXTURES / "chat" / "openai_messages.jsonl"),
+    ("sharegpt", chat.main, FIXTURES / "chat" / "glaive_toolcall.json"),
+    ("reason", chat.main, FIXTURES / "chat" / "reason_tool_use.jsonl"),
+]
 
 
 def message(role: str, content: str) -> dict:

@@ -20,9 +20,9 @@ from awpo.rewards.score import compute_score
 from awpo.rows import AGENT_NAME, messages_for_chat_template
 from awpo.tools import sample_tools
 from awpo.train import compose_config
-from data_preprocess import bfcl, chat, hammer, toolace, toolrl, xlam
+from data_preprocess import bfcl
+from tests.converter_rows import TRAINING_CONVERTERS
 
-FIXTURES = Path(__file__).parent / "fixtures" / "data"
 # BFCL's own answers make these entries unsatisfiable for any response (a required argument without an acceptable
 # value, or an answer argument the schema does not declare); bfcl-eval's checker rejects every answer to them too.
 BFCL_UNSATISFIABLE = {
@@ -43,15 +43,7 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("converted")
     datasets.config.HF_DATASETS_CACHE = str(root / "hf_cache")
     outputs = {}
-    for name, main, source in (
-        ("toolace", toolace.main, FIXTURES / "toolace" / "data.json"),
-        ("xlam", xlam.main, FIXTURES / "xlam" / "xlam_function_calling.json"),
-        ("hammer", hammer.main, FIXTURES / "hammer" / "xlam_irrelevance.json"),
-        ("rlla", toolrl.main, FIXTURES / "toolrl" / "rlla_rl.json"),
-        ("openai", chat.main, FIXTURES / "chat" / "openai_messages.jsonl"),
-        ("sharegpt", chat.main, FIXTURES / "chat" / "glaive_toolcall.json"),
-        ("reason", chat.main, FIXTURES / "chat" / "reason_tool_use.jsonl"),
-    ):
+    for name, main, source in TRAINING_CONVERTERS:
         outputs[name] = root / name
         assert main(["--input", str(source), "--output-dir", str(outputs[name]), "--val-ratio", "0"]) == 0
     outputs["bfcl"] = root / "bfcl"

@@ -11,21 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from data_preprocess import chat, hammer, reader, toolace, toolrl, xlam
+from data_preprocess import reader, toolace, xlam
 from data_preprocess.reader import BadRecord, InputError, iter_records, json_records
-from tests.converter_rows import read_rows, read_stats
+from tests.converter_rows import FIXTURES, TRAINING_CONVERTERS, read_rows, read_stats
 
-FIXTURES = Path(__file__).parent / "fixtures" / "data"
 Main = Callable[[list[str]], int]
-CONVERTERS = [
-    ("toolace", toolace.main, FIXTURES / "toolace" / "data.json"),
-    ("xlam", xlam.main, FIXTURES / "xlam" / "xlam_function_calling.json"),
-    ("hammer", hammer.main, FIXTURES / "hammer" / "xlam_irrelevance.json"),
-    ("toolrl", toolrl.main, FIXTURES / "toolrl" / "rlla_rl.json"),
-    ("openai", chat.main, FIXTURES / "chat" / "openai_messages.jsonl"),
-    ("sharegpt", chat.main, FIXTURES / "chat" / "glaive_toolcall.json"),
-    ("reason", chat.main, FIXTURES / "chat" / "reason_tool_use.jsonl"),
-]
 
 
 def _convert(main: Main, source: Path, output: Path) -> int:
@@ -37,7 +27,7 @@ def _without_source_ids(rows: list[dict]) -> list[dict]:
     return [{**row, "extra_info": {**row["extra_info"], "source_id": None}} for row in rows]
 
 
-@pytest.mark.parametrize(("name", "main", "fixture"), CONVERTERS)
+@pytest.mark.parametrize(("name", "main", "fixture"), TRAINING_CONVERTERS)
 def test_bad_lines_are_skipped_counted_and_the_rest_converts(tmp_path: Path, name: str, main: Main, fixture: Path):
     records = list(json_records(fixture))
     lines = [json.dumps(record) for record in records]
@@ -59,7 +49,7 @@ def test_bad_lines_are_skipped_counted_and_the_rest_converts(tmp_path: Path, nam
     assert clean["skipped_lines"] == {}
 
 
-@pytest.mark.parametrize(("name", "main", "fixture"), CONVERTERS)
+@pytest.mark.parametrize(("name", "main", "fixture"), TRAINING_CONVERTERS)
 def test_non_objects_in_a_json_list_are_skipped_and_counted(tmp_path: Path, name: str, main: Main, fixture: Path):
     records = list(json_records(fixture))
     source = tmp_path / f"{name}.json"

@@ -13,7 +13,7 @@ import pytest
 from awpo.rows import AGENT_NAME
 from data_preprocess import toolrl
 from data_preprocess.pipeline import RecordError, Skipped
-from tests.converter_rows import call_message, function_tool, message, read_rows, truths
+from tests.converter_rows import call_message, function_tool, message, read_rows, read_stats, truths
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data"
 RLLA = FIXTURES / "toolrl" / "rlla_rl.json"
@@ -159,7 +159,7 @@ def test_empty_defaults_are_required_only_in_python_style_tools(tmp_path: Path) 
 
 def test_stats_count_every_record(tmp_path: Path) -> None:
     _, output = _convert(tmp_path)
-    stats = json.loads((output / "stats.json").read_text())
+    stats = read_stats(output)
     assert stats["records_read"] == 11
     assert stats["samples_written"] == {"total": 6, "train": 6, "val": 0}
     assert stats["skipped_records"] == {"no_tools_in_system": 1}
@@ -180,7 +180,7 @@ def test_stats_count_every_record(tmp_path: Path) -> None:
 def test_text_turn_option(tmp_path: Path, text_turns: str, written: int, not_selected: int) -> None:
     """Record 3 answers the user directly (a clarification), record 4 answers after tool results."""
     _, output = _convert(tmp_path, "--text-turns", text_turns)
-    stats = json.loads((output / "stats.json").read_text())
+    stats = read_stats(output)
     assert stats["samples_written"]["total"] == written
     assert stats["skipped_samples"]["text_turn_not_selected"] == not_selected
 
