@@ -46,7 +46,7 @@ from awpo.tools import tool_parameters
 from data_preprocess.coerce import CoercionError, coerce_value
 from data_preprocess.dsl import DSLError, parse_calls
 from data_preprocess.pipeline import ConversionStats, RecordError, convert_records, run
-from data_preprocess.reader import InputError
+from data_preprocess.reader import iter_records
 from data_preprocess.tool_schema import ToolSchemaError, normalize_tool
 
 DESCRIPTIONS_MARKER = "API descriptions:"
@@ -216,21 +216,6 @@ def converter(level: int) -> Callable[[Mapping[str, Any], int], list[Sample]]:
     return convert
 
 
-def read_items(path: Path) -> list[Any]:
-    """The items of an API-Bank json_test_data file.
-
-    Raises:
-        InputError: the file is missing or not a JSON list.
-    """
-    try:
-        items = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise InputError(f"{path}: cannot read a JSON list ({type(error).__name__}: {error})") from None
-    if not isinstance(items, list):
-        raise InputError(f"{path}: expected {EXPECTED_FORMAT}, got a JSON {type(items).__name__}")
-    return items
-
-
 def convert_file(path: Path, level: int, output_dir: Path) -> ConversionStats:
     """Convert one json_test_data file into ``output_dir/val.parquet`` and ``stats.json``.
 
@@ -239,7 +224,7 @@ def convert_file(path: Path, level: int, output_dir: Path) -> ConversionStats:
     """
     stats = ConversionStats(source=data_source(level), input=str(path), options={"level": level})
     return convert_records(
-        read_items(path),
+        iter_records(str(path)),
         converter(level),
         output_dir,
         stats,

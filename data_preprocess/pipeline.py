@@ -6,6 +6,11 @@ record that cannot be used at all; ``structural=True`` marks a record that does 
 shorter input) has the expected shape, the input is the wrong format altogether: :class:`DataFormatError`, nothing
 written. Otherwise every unusable record and sample is skipped and counted by reason in ``stats.json``.
 
+Entries of a JSON input that are not records (:class:`~data_preprocess.reader.BadRecord`: a line that is not JSON, an
+entry that is not an object) are skipped and counted by reason like unusable records, with the first
+:data:`LINES_KEPT` line numbers of each reason in ``stats.json``; they count as records without the source's shape for
+the format probe.
+
 ``max_samples`` stops the conversion after the record in which the cap is reached. The rest of that record's
 results are still counted: its samples as skipped with the reason :data:`MAX_SAMPLES_REACHED`, its skips by their
 own reason, so every candidate sample of every record read is either written or counted as skipped.
@@ -26,15 +31,15 @@ from typing import Any, TypeVar
 
 from tqdm import tqdm
 
-from awpo.rows import Sample
+from awpo.rows import Sample, Tool
 from data_preprocess.augment import unit_draw
-from data_preprocess.reader import InputError, iter_records
+from data_preprocess.reader import NESTED_TOO_DEEPLY, BadRecord, Entry, InputError, iter_records
+from data_preprocess.tool_schema import ToolSchemaError, normalize_tools
 from data_preprocess.writer import DEFAULT_BATCH_ROWS, ParquetOutputs, write_json_atomic
 
 FORMAT_PROBE_RECORDS = 10
+LINES_KEPT = 10
 MAX_SAMPLES_REACHED = "max_samples_reached"
-# A record whose values nest deeper than Python's recursion limit allows to parse; skipped and counted.
-NESTED_TOO_DEEPLY = "nested_too_deeply"
 TRAIN_SPLITS = ("train", "val")
 
 
@@ -50,6 +55,31 @@ class RecordError(ValueError):
         self.reason = reason
         self.detail = detail
         self.structural = structural
+
+
+def record_tools(raw_tools: Any, notes: list[str], empty: str) -> list[Tool]:
+    """A record's tool definitions (a list, or a JSON string holding one) as OpenAI function schemas.
+
+    Args:
+        raw_tools: the definitions as the source gives them.
+        notes: receives the normalisation notes.
+        empty: the detail of the ``no_tools`` error.
+
+    Raises:
+        RecordError: ``invalid_tools`` (not JSON, not a list, a definition that cannot be normalised) or ``no_tools``.
+    """
+    if isinstance(raw_tools, str):
+        try:
+            raw_tools = json.loads(raw_tools)
+        except ValueError:
+            raise RecordError("invalid_tools", "the tools are not valid JSON") from None
+    try:
+        tools = normalize_tools(raw_tools, notes)
+    except ToolSchemaError as error:
+        raise RecordError("invalid_tools", str(error)) from None
+    if not tools:
+        raise RecordError("no_tools", empty)
+    return tools
 
 
 @dataclass(frozen=True)
@@ -79,6 +109,7 @@ class ConversionStats:
     samples_written: Counter = field(default_factory=Counter)
     skipped_records: Counter = field(default_factory=Counter)
     skipped_samples: Counter = field(default_factory=Counter)
+    skipped_lines: dict[str, list[int]] = field(default_factory=dict)
     notes: Counter = field(default_factory=Counter)
     data_sources: Counter = field(default_factory=Counter)
     calls_per_sample: Counter = field(default_factory=Counter)
@@ -95,6 +126,15 @@ class ConversionStats:
         self.turn_index[str(sample.turn_index)] += 1
         self.notes.update(set(sample.notes))
 
+    def count_skipped_record(self, reason: str, record: Entry) -> None:
+        """Count a skipped record; for an input entry that is not a record, keep its line too (the first
+        :data:`LINES_KEPT` of each reason)."""
+        self.skipped_records[reason] += 1
+        if isinstance(record, BadRecord):
+            lines = self.skipped_lines.setdefault(reason, [])
+            if len(lines) < LINES_KEPT:
+                lines.append(record.line)
+
     @property
     def written(self) -> int:
         """Samples written, all splits together."""
@@ -110,6 +150,7 @@ class ConversionStats:
             "samples_written": {"total": self.written, **dict(sorted(self.samples_written.items()))},
             "skipped_records": dict(self.skipped_records.most_common()),
             "skipped_samples": dict(self.skipped_samples.most_common()),
+            "skipped_lines": self.skipped_lines,
             "notes": dict(self.notes.most_common()),
             "data_sources": dict(sorted(self.data_sources.items())),
             "calls_per_sample": dict(sorted(self.calls_per_sample.items(), key=lambda item: int(item[0]))),
@@ -130,13 +171,15 @@ def hash_split(seed: int, val_ratio: float) -> Callable[[Sample], str]:
     return split_of
 
 
-def _preview(record: Mapping[str, Any]) -> str:
+def _preview(record: Mapping[str, Any] | BadRecord) -> str:
+    if isinstance(record, BadRecord):
+        return record.preview
     text = json.dumps(record, ensure_ascii=False, default=str)
     return text if len(text) <= 300 else text[:297] + "..."
 
 
 def convert_records(
-    records: Iterable[Mapping[str, Any]],
+    records: Iterable[Mapping[str, Any] | BadRecord],
     converter: Converter,
     output_dir: Path,
     stats: ConversionStats,
@@ -154,7 +197,7 @@ def convert_records(
     """
     started = time.perf_counter()
     first_record_at: float | None = None
-    first_malformed: tuple[int, RecordError, Mapping[str, Any]] | None = None
+    first_malformed: tuple[int, RecordError, Entry] | None = None
     well_formed = False
 
     def check_format() -> None:
@@ -177,10 +220,12 @@ def convert_records(
                 first_record_at = time.perf_counter()
             stats.records_read += 1
             try:
+                if isinstance(record, BadRecord):
+                    raise RecordError(record.reason, record.detail, structural=True)
                 results = converter(record, position)
                 well_formed = True
             except RecordError as error:
-                stats.skipped_records[error.reason] += 1
+                stats.count_skipped_record(error.reason, record)
                 if error.structural and first_malformed is None:
                     first_malformed = (position, error, record)
                 well_formed = well_formed or not error.structural
@@ -226,13 +271,15 @@ def positive_int(text: str) -> int:
     return value
 
 
-def training_parser(description: str, default_input: str) -> argparse.ArgumentParser:
-    """The options every training-data converter shares."""
+def training_parser(description: str, default_input: str | None) -> argparse.ArgumentParser:
+    """The options every training-data converter shares (``--input`` is required when there is no default)."""
     parser = argparse.ArgumentParser(description=description)
+    where = "Hugging Face dataset name or local .json/.jsonl/.parquet file or directory"
     parser.add_argument(
         "--input",
         default=default_input,
-        help=f"Hugging Face dataset name or local .json/.jsonl/.parquet file or directory (default: {default_input})",
+        required=default_input is None,
+        help=f"{where} (default: {default_input})" if default_input else where,
     )
     parser.add_argument("--output-dir", type=Path, required=True, help="writes train.parquet, val.parquet, stats.json")
     parser.add_argument("--val-ratio", type=ratio, default=0.02, help="fraction of source records in val (0.02)")

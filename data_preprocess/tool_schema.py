@@ -72,10 +72,11 @@ def parse_type(text: str) -> tuple[dict[str, Any], bool, bool]:
 
 
 def _copy(fragment: Any) -> Any:
+    """A deep copy of a cached fragment (its containers copied, its scalars shared)."""
     if isinstance(fragment, dict):
-        return {key: _copy(value) for key, value in fragment.items()}
+        return {key: _copy(value) if isinstance(value, dict | list) else value for key, value in fragment.items()}
     if isinstance(fragment, list):
-        return [_copy(value) for value in fragment]
+        return [_copy(value) if isinstance(value, dict | list) else value for value in fragment]
     return fragment
 
 
@@ -257,7 +258,8 @@ def _is_json_schema(parameters: Mapping[str, Any]) -> bool:
 
 def normalize_tool(raw: Any, notes: list[str]) -> Tool:
     """One tool definition (bare or already wrapped in ``{"type": "function", "function": ...}``) as an OpenAI
-    function schema. Keys other than name / description / parameters are dropped.
+    function schema. Keys other than name / description / parameters are dropped, except a ``required`` list written
+    beside ``parameters`` (as some copies of xLAM-derived data do) when ``parameters`` has none of its own.
 
     Raises:
         ToolSchemaError: the definition has no name or its parameters have an unknown shape.
@@ -273,6 +275,8 @@ def normalize_tool(raw: Any, notes: list[str]) -> Tool:
     parameters = raw.get("parameters") or {}
     if not isinstance(parameters, dict):
         raise ToolSchemaError(f"parameters of {name!r} are not an object")
+    if _is_json_schema(parameters) and "required" not in parameters and isinstance(raw.get("required"), list):
+        parameters = {**parameters, "required": raw["required"]}  # written beside "parameters" instead of inside
     if _is_json_schema(parameters) or not parameters:
         normalized = _json_schema_parameters(parameters, notes)
     else:

@@ -34,8 +34,7 @@ if __package__ in (None, ""):
 from awpo.rows import Sample, text_message
 from data_preprocess.augment import drop_gold_tools, keyed_rng, mask_names, unit_draw
 from data_preprocess.calls import SampleError, typed_calls
-from data_preprocess.pipeline import RecordError, ratio, run_training_conversion, training_parser
-from data_preprocess.tool_schema import ToolSchemaError, normalize_tools
+from data_preprocess.pipeline import RecordError, ratio, record_tools, run_training_conversion, training_parser
 
 DEFAULT_INPUT = "Salesforce/xlam-function-calling-60k"
 REQUIRED_FIELDS = ("query", "tools", "answers")
@@ -106,12 +105,7 @@ def convert_record(record: Mapping[str, Any], position: int = 0, options: XLAMOp
     if not isinstance(query, str) or not query.strip():
         raise RecordError("empty_query", "'query' is empty or not a string")
     notes: list[str] = []
-    try:
-        tools = normalize_tools(_json_list(record["tools"], "tools"), notes)
-    except ToolSchemaError as error:
-        raise RecordError("invalid_tools", str(error)) from None
-    if not tools:
-        raise RecordError("no_tools", "'tools' is an empty list")
+    tools = record_tools(record["tools"], notes, "'tools' is an empty list")
     try:
         calls = typed_calls(_json_list(record["answers"], "answers"), tools, notes)
     except SampleError as error:

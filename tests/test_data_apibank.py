@@ -106,6 +106,16 @@ def test_malformed_items_are_skipped_by_reason_and_wrong_files_rejected(tmp_path
     assert apibank.main(["--input", str(tmp_path / "none.json"), "--level", "1", "--output-dir", "o"]) == 2
 
 
+def test_entries_that_are_not_items_are_skipped_and_counted(tmp_path: Path) -> None:
+    """An API-Bank file holding non-objects converts its items, counting the rest with their lines."""
+    source = tmp_path / "with_bad_entries.json"
+    source.write_text(json.dumps([5, *items(1), None], indent=1))
+    stats = apibank.convert_file(source, 1, tmp_path / "out").as_dict()
+    assert stats["samples_written"]["total"] == len(items(1))
+    assert stats["skipped_records"] == {"not_an_object": 2}
+    assert len(stats["skipped_lines"]["not_an_object"]) == 2 and stats["skipped_lines"]["not_an_object"][0] == 2
+
+
 def test_the_command_line_converts_a_file(tmp_path: Path, capsys) -> None:
     output = tmp_path / "level2"
     assert (

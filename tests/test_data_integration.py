@@ -18,10 +18,10 @@ from awpo.rewards.score import compute_score
 from awpo.rows import AGENT_NAME, messages_for_chat_template
 from awpo.tools import sample_tools
 from awpo.train import compose_config
-from data_preprocess import bfcl, hammer, toolace, xlam
+from data_preprocess import bfcl
 from tests.conftest import agent_loop
+from tests.converter_rows import TRAINING_CONVERTERS
 
-FIXTURES = Path(__file__).parent / "fixtures" / "data"
 # BFCL's own answers make these entries unsatisfiable for any response (a required argument without an acceptable
 # value, or an answer argument the schema does not declare); bfcl-eval's checker rejects every answer to them too.
 BFCL_UNSATISFIABLE = {
@@ -35,22 +35,24 @@ BFCL_UNSATISFIABLE = {
 
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Every converter run on its fixture (BFCL on the installed data), val split included."""
+    """Every converter run on its fixture (the chat converter on each of its formats; BFCL on the installed data),
+    val split included."""
     import datasets
 
     root = tmp_path_factory.mktemp("converted")
     datasets.config.HF_DATASETS_CACHE = str(root / "hf_cache")
     outputs = {}
-    for name, main, source in (
-        ("toolace", toolace.main, FIXTURES / "toolace" / "data.json"),
-        ("xlam", xlam.main, FIXTURES / "xlam" / "xlam_function_calling.json"),
-        ("hammer", hammer.main, FIXTURES / "hammer" / "xlam_irrelevance.json"),
-    ):
+    for name, main, source in TRAINING_CONVERTERS:
         outputs[name] = root / name
         assert main(["--input", str(source), "--output-dir", str(outputs[name]), "--val-ratio", "0"]) == 0
     outputs["bfcl"] = root / "bfcl"
     assert bfcl.main(["--output-dir", str(outputs["bfcl"])]) == 0
     return outputs
+
+
+def training_files(converted: dict[str, Path]) -> list[str]:
+    """The ``train.parquet`` of every training converter (all but BFCL)."""
+    return [str(directory / "train.parquet") for name, directory in converted.items() if name != "bfcl"]
 
 
 def parquet_files(converted: dict[str, Path]) -> list[Path]:
@@ -82,13 +84,13 @@ def test_every_converted_ground_truth_scores_one(converted: dict[str, Path]) -> 
 
 def test_rlhf_dataset_loads_the_rows(converted: dict[str, Path], tiny_tokenizer) -> None:
     config = compose_config(["data.max_prompt_length=4096", "data.filter_overlong_prompts=true"]).data
-    files = [str(converted[name] / "train.parquet") for name in ("toolace", "xlam", "hammer")]
+    files = training_files(converted)
     dataset = RLHFDataset(files, tiny_tokenizer, config)
     rows = sum(pq.read_metadata(path).num_rows for path in files)
     assert len(dataset) == rows
     item = dataset[0]
     assert item["agent_name"] == AGENT_NAME
-    assert item["data_source"] in {"toolace", "xlam", "hammer"}
+    assert item["data_source"] in {"toolace", "xlam", "hammer", "rlla", "chat"}
     assert isinstance(item["raw_prompt"], list) and item["raw_prompt"][-1]["role"] in {"user", "tool"}
     assert json.loads(item["reward_model"]["ground_truth"])["calls"] is not None
     assert sample_tools(item["extra_info"])
@@ -104,7 +106,7 @@ def rendered_length(tokenizer, row: dict) -> int:
 
 
 def test_the_recipe_filters_overlong_prompts_with_their_tools(converted: dict[str, Path], tiny_tokenizer) -> None:
-    files = [str(converted[name] / "train.parquet") for name in ("toolace", "xlam", "hammer")]
+    files = training_files(converted)
     rows = [row for path in files for row in pq.read_table(path).to_pylist()]
     lengths = sorted(rendered_length(tiny_tokenizer, row) for row in rows)
     limit = lengths[len(lengths) // 2]
@@ -134,7 +136,7 @@ class RecordingServer:
 @pytest.mark.asyncio
 async def test_agent_loop_renders_each_sample_with_its_own_tools(converted: dict[str, Path], tiny_tokenizer) -> None:
     config = compose_config(["actor_rollout_ref.rollout.prompt_length=4096"])
-    files = [str(converted[name] / "train.parquet") for name in ("toolace", "xlam", "hammer")]
+    files = training_files(converted)
     dataset = RLHFDataset(files, tiny_tokenizer, config.data)
     response_ids = tiny_tokenizer.encode("<think>\nok\n</think>\n\nNo tool.<|im_end|>", add_special_tokens=False)
     checked = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from awpo.eval.bfcl_data import load_questions
 from awpo.rows import Sample, call_message, text_message
 from data_preprocess import check_overlap, merge
 from data_preprocess.writer import ParquetOutputs
+from tests.test_data_toolrl import RLLA, write_toolrl_parquet
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data"
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -140,19 +142,30 @@ def test_overlap_check_finds_planted_bfcl_questions(tmp_path: Path, capsys: pyte
     assert check_overlap.main([train, "--fail-on-overlap", "--bfcl-categories", "live_simple"]) == 0
 
 
-def test_prepare_data_script_end_to_end(tmp_path: Path) -> None:
+def _prepare(tmp_path: Path, **variables: str) -> subprocess.CompletedProcess:
+    """``scripts/prepare_data.sh`` into ``tmp_path/data``, VAL_RATIO 0, a small BFCL set unless ``variables`` say
+    otherwise."""
     environment = {
         **os.environ,
         "DATA_DIR": str(tmp_path / "data"),
-        "TOOLACE_INPUT": str(FIXTURES / "toolace" / "data.json"),
-        "XLAM_INPUT": str(FIXTURES / "xlam" / "xlam_function_calling.json"),
-        "HAMMER_INPUT": str(FIXTURES / "hammer" / "xlam_irrelevance.json"),
-        "BFCL_CATEGORIES": "simple_python live_irrelevance",
-        "BFCL_MAX_PER_CATEGORY": "4",
+        "BFCL_CATEGORIES": "simple_python",
+        "BFCL_MAX_PER_CATEGORY": "2",
         "VAL_RATIO": "0",
+        **variables,
     }
-    result = subprocess.run(
+    return subprocess.run(
         ["bash", "scripts/prepare_data.sh"], cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_prepare_data_script_end_to_end(tmp_path: Path) -> None:
+    result = _prepare(
+        tmp_path,
+        TOOLACE_INPUT=str(FIXTURES / "toolace" / "data.json"),
+        XLAM_INPUT=str(FIXTURES / "xlam" / "xlam_function_calling.json"),
+        HAMMER_INPUT=str(FIXTURES / "hammer" / "xlam_irrelevance.json"),
+        BFCL_CATEGORIES="simple_python live_irrelevance",
+        BFCL_MAX_PER_CATEGORY="4",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     data = tmp_path / "data"
@@ -170,3 +183,34 @@ def test_prepare_data_script_end_to_end(tmp_path: Path) -> None:
             ["bash", "scripts/prepare_data.sh", "--help"], cwd=REPO_ROOT, capture_output=True, text=True
         ).stdout
     ).startswith("Build the data the GPU recipe trains")
+
+
+@pytest.mark.parametrize(("layout", "written"), [("parquet", {"train": 5, "val": 1}), ("raw", {"train": 6, "val": 0})])
+def test_prepare_data_toolrl_preset(tmp_path: Path, layout: str, written: dict[str, int]) -> None:
+    """ToolRL's parquet keeps ToolRL's own split (its test rows are val); its raw json is split by VAL_RATIO."""
+    toolrl_dir = tmp_path / "ToolRL"
+    records = json.loads(RLLA.read_text())
+    if layout == "parquet":
+        (toolrl_dir / "dataset" / "rlla_4k").mkdir(parents=True)
+        write_toolrl_parquet(toolrl_dir / "dataset" / "rlla_4k" / "train.parquet", "train", records[:6])
+        write_toolrl_parquet(toolrl_dir / "dataset" / "rlla_4k" / "test.parquet", "test", records[6:])
+    else:
+        (toolrl_dir / "dataset" / "rlla_4k_raw").mkdir(parents=True)
+        shutil.copy(RLLA, toolrl_dir / "dataset" / "rlla_4k_raw" / "rlla_rl.json")
+    result = _prepare(tmp_path, PRESET="toolrl", TOOLRL_DIR=str(toolrl_dir))
+    assert result.returncode == 0, result.stderr[-3000:]
+    merged = json.loads((tmp_path / "data" / "toolrl_train" / "stats.json").read_text())
+    assert merged["samples_written"] == {"total": 6, **written}
+    assert merged["data_sources"] == {"rlla": 6}
+    assert json.loads((tmp_path / "data" / "toolrl_train" / "overlap.json").read_text())["rows_overlapping"] == 0
+    assert (tmp_path / "data" / "bfcl" / "val.parquet").exists()
+    assert not (tmp_path / "data" / "awpo_train").exists()
+
+
+def test_prepare_data_refuses_a_missing_toolrl_dir_and_an_unknown_preset(tmp_path: Path) -> None:
+    result = _prepare(tmp_path, PRESET="toolrl", TOOLRL_DIR=str(tmp_path / "nowhere"))
+    assert result.returncode == 2
+    assert f"error: no ToolRL data under TOOLRL_DIR={tmp_path / 'nowhere'}" in result.stderr
+    result = _prepare(tmp_path, PRESET="toolace")
+    assert (result.returncode, result.stderr.strip()) == (2, "error: PRESET=toolace: expected awpo or toolrl")
+    assert not (tmp_path / "data").exists()

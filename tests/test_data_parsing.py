@@ -264,6 +264,22 @@ def test_json_schema_types_are_mapped_at_every_level() -> None:
     }
 
 
+def test_a_required_list_beside_the_parameters_is_used_when_they_have_none() -> None:
+    """LLaMA-Factory's reason_tool_use demo writes ``required`` beside ``parameters`` (or ``null`` there, with the
+    list inside)."""
+    properties = {"is_id": {"description": "Case-sensitive user ID.", "type": "str", "default": "wing328hk"}}
+    beside = {"name": "user_by_id", "parameters": {"type": "dict", "properties": properties}, "required": ["is_id"]}
+    inside = {
+        "name": "user_by_id",
+        "parameters": {"type": "dict", "properties": properties, "required": []},
+        "required": None,
+    }
+    for raw, required in ((beside, ["is_id"]), ({"type": "function", "function": beside}, ["is_id"]), (inside, [])):
+        parameters = normalize_tool(raw, [])["function"]["parameters"]
+        assert parameters["required"] == required
+        assert parameters["properties"]["is_id"]["type"] == "string"
+
+
 def test_tool_list_errors_and_duplicates() -> None:
     notes: list[str] = []
     tools = normalize_tools(

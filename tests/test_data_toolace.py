@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
-from awpo.rows import AGENT_NAME
 from data_preprocess import toolace
 from data_preprocess.pipeline import RecordError, Skipped
+from tests.converter_rows import expected_row, message, read_rows
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data"
 TOOLACE = FIXTURES / "toolace" / "data.json"
@@ -106,49 +105,25 @@ def _private_datasets_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatc
     monkeypatch.setenv("HF_DATASETS_CACHE", cache)
 
 
-def _message(role: str, content: str) -> dict:
-    return {"role": role, "content": content, "tool_calls": None}
-
-
-def _row(index: int, source_id: str, turn: int, prompt: list, truth: dict, tools: list) -> dict:
-    return {
-        "data_source": "toolace",
-        "agent_name": AGENT_NAME,
-        "prompt": prompt,
-        "ability": "tool_use",
-        "reward_model": {"style": "rule", "ground_truth": json.dumps(truth, ensure_ascii=False)},
-        "extra_info": {
-            "split": "train",
-            "index": index,
-            "source_id": source_id,
-            "turn_index": turn,
-            "tools": json.dumps(tools, ensure_ascii=False),
-        },
-    }
-
-
 def _convert(tmp_path: Path, *extra: str, source: Path = TOOLACE) -> tuple[int, Path]:
     output = tmp_path / "out"
     code = toolace.main(["--input", str(source), "--output-dir", str(output), "--val-ratio", "0", *extra])
     return code, output
 
 
-def _rows(path: Path) -> list[dict]:
-    return pq.read_table(path).to_pylist()
-
-
 def test_rows_are_exactly_as_specified(tmp_path: Path) -> None:
     code, output = _convert(tmp_path)
     assert code == 0
-    rows = _rows(output / "train.parquet")
-    assert _rows(output / "val.parquet") == []
-    assert rows[0] == _row(
+    rows = read_rows(output / "train.parquet")
+    assert read_rows(output / "val.parquet") == []
+    assert rows[0] == expected_row(
+        "toolace",
         0,
         "0",
         0,
         [
-            _message("system", SYSTEM),
-            _message(
+            message("system", SYSTEM),
+            message(
                 "user",
                 "What's happening with the US market indexes? Also give me the 10 latest realtime quotes for AAPL.",
             ),
@@ -162,8 +137,8 @@ def test_rows_are_exactly_as_specified(tmp_path: Path) -> None:
         [MARKET_TOOL, QUOTE_TOOL],
     )
     history = [
-        _message("system", SYSTEM),
-        _message("user", "What's the weather in Paris for the next 3 days?"),
+        message("system", SYSTEM),
+        message("user", "What's the weather in Paris for the next 3 days?"),
         {
             "role": "assistant",
             "content": "",
@@ -177,14 +152,14 @@ def test_rows_are_exactly_as_specified(tmp_path: Path) -> None:
                 }
             ],
         },
-        _message("tool", '[{"name": "weather.get_forecast-v2", "results": {"forecast": ["sunny", "rain", "cloudy"]}}]'),
-        _message("assistant", "Paris will be sunny tomorrow, then rainy, then cloudy."),
-        _message("user", "Great. Schedule a picnic with my friends."),
+        message("tool", '[{"name": "weather.get_forecast-v2", "results": {"forecast": ["sunny", "rain", "cloudy"]}}]'),
+        message("assistant", "Paris will be sunny tomorrow, then rainy, then cloudy."),
+        message("user", "Great. Schedule a picnic with my friends."),
     ]
-    assert rows[2] == _row(2, "1", 2, history, {"calls": []}, [FORECAST_TOOL, CALENDAR_TOOL])
+    assert rows[2] == expected_row("toolace", 2, "1", 2, history, {"calls": []}, [FORECAST_TOOL, CALENDAR_TOOL])
     history += [
-        _message("assistant", "Sure! Who should I invite, and where and for how long should the picnic be?"),
-        _message("user", "Invite Ana and Ben, at Parc Monceau for 90 minutes. Call it Picnic."),
+        message("assistant", "Sure! Who should I invite, and where and for how long should the picnic be?"),
+        message("user", "Invite Ana and Ben, at Parc Monceau for 90 minutes. Call it Picnic."),
     ]
     picnic = {
         "name": "Calendar Event Creator",
@@ -194,16 +169,17 @@ def test_rows_are_exactly_as_specified(tmp_path: Path) -> None:
             "details": {"location": "Parc Monceau", "duration_minutes": 90},
         },
     }
-    assert rows[3] == _row(3, "1", 3, history, {"calls": [picnic]}, [FORECAST_TOOL, CALENDAR_TOOL])
-    assert rows[4] == _row(
+    assert rows[3] == expected_row("toolace", 3, "1", 3, history, {"calls": [picnic]}, [FORECAST_TOOL, CALENDAR_TOOL])
+    assert rows[4] == expected_row(
+        "toolace",
         4,
         "2",
         0,
-        [_message("system", SYSTEM), _message("user", "Can you book me a flight to Tokyo next Friday?")],
+        [message("system", SYSTEM), message("user", "Can you book me a flight to Tokyo next Friday?")],
         {"calls": []},
         [MARKET_TOOL],
     )
-    assert rows[5]["prompt"] == [_message("system", SYSTEM), _message("user", "Quote for MSFT please.")]
+    assert rows[5]["prompt"] == [message("system", SYSTEM), message("user", "Quote for MSFT please.")]
     assert json.loads(rows[5]["reward_model"]["ground_truth"]) == {
         "calls": [{"name": "Get Stock Quote (Realtime)", "arguments": {"symbol": "MSFT"}}]
     }
@@ -257,7 +233,7 @@ def test_max_samples_counts_the_rest_of_the_last_dialogue(
     """The cap is reached inside dialogue 1 (4 assistant turns: call, unselected text, clarification, call); its
     remaining turns are counted, so the 5 assistant turns of the 2 dialogues read are all accounted for."""
     _, output = _convert(tmp_path, "--max-samples", max_samples)
-    rows = _rows(output / "train.parquet")
+    rows = read_rows(output / "train.parquet")
     assert [(row["extra_info"]["source_id"], row["extra_info"]["turn_index"]) for row in rows] == written
     stats = json.loads((output / "stats.json").read_text())
     assert stats["records_read"] == 2 and stats["stopped_at_max_samples"]
@@ -331,5 +307,5 @@ def test_rows_load_through_datasets_as_verl_reads_them(tmp_path: Path) -> None:
         "name": "weather.get_forecast-v2",
         "arguments": '{"city": "Paris", "days": 3, "units": "metric"}',
     }
-    assert rows[3]["prompt"][1] == _message("user", "What's the weather in Paris for the next 3 days?")
+    assert rows[3]["prompt"][1] == message("user", "What's the weather in Paris for the next 3 days?")
     assert rows[3]["extra_info"]["turn_index"] == 3

@@ -12,10 +12,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from awpo.rows import AGENT_NAME
-from data_preprocess import hammer, toolace, xlam
+from data_preprocess import chat, hammer, toolace, toolrl, xlam
 from data_preprocess.coerce import coerce_value
 from data_preprocess.pipeline import ConversionStats, RecordError, convert_records, hash_split
 from data_preprocess.xlam import XLAMOptions
+from tests.converter_rows import read_rows, read_stats
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data"
 XLAM = FIXTURES / "xlam" / "xlam_function_calling.json"
@@ -25,31 +26,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 Main = Callable[[list[str]], int]
 
 
-@pytest.fixture(autouse=True)
-def _private_datasets_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``datasets`` leaves lock files in its cache even when streaming: keep them out of the user's cache."""
-    import datasets
-
-    cache = str(tmp_path_factory.getbasetemp() / "hf_datasets_cache")
-    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", cache)
-    monkeypatch.setenv("HF_DATASETS_CACHE", cache)
-
-
-def _rows(path: Path) -> list[dict]:
-    return pq.read_table(path).to_pylist()
-
-
-def _stats(output: Path) -> dict:
-    return json.loads((output / "stats.json").read_text())
-
-
 def _run(main: Main, source: Path, output: Path, *extra: str) -> int:
     return main(["--input", str(source), "--output-dir", str(output), *extra])
 
 
 def test_rows_are_exactly_as_specified(tmp_path: Path) -> None:
     assert _run(xlam.main, XLAM, tmp_path, "--val-ratio", "0") == 0
-    rows = _rows(tmp_path / "train.parquet")
+    rows = read_rows(tmp_path / "train.parquet")
     assert rows[0] == {
         "data_source": "xlam",
         "agent_name": AGENT_NAME,
@@ -135,7 +118,7 @@ def test_rows_are_exactly_as_specified(tmp_path: Path) -> None:
 
 def test_malformed_rows_are_counted_by_reason(tmp_path: Path) -> None:
     _run(xlam.main, XLAM, tmp_path, "--val-ratio", "0")
-    stats = _stats(tmp_path)
+    stats = read_stats(tmp_path)
     assert stats["records_read"] == 12
     assert stats["samples_written"] == {"total": 4, "train": 4, "val": 0}
     assert stats["skipped_records"] == {
@@ -158,7 +141,7 @@ def test_a_record_nested_beyond_the_recursion_limit_is_skipped_and_counted(tmp_p
     source = tmp_path / "deep.json"
     source.write_text(json.dumps([deep, *records]))
     _run(xlam.main, source, tmp_path / "out", "--val-ratio", "0")
-    stats = _stats(tmp_path / "out")
+    stats = read_stats(tmp_path / "out")
     assert stats["records_read"] == 13
     assert stats["skipped_records"]["nested_too_deeply"] == 1
     assert stats["samples_written"]["total"] == 4
@@ -178,14 +161,14 @@ def test_record_without_tools_is_skipped(tools: str | list) -> None:
 
 def test_hammer_irrelevance_rows_are_no_call_samples_and_calls_are_kept(tmp_path: Path) -> None:
     assert _run(hammer.main, HAMMER, tmp_path, "--val-ratio", "0") == 0
-    rows = _rows(tmp_path / "train.parquet")
+    rows = read_rows(tmp_path / "train.parquet")
     assert [row["data_source"] for row in rows] == ["hammer"] * 3
     assert [json.loads(row["reward_model"]["ground_truth"]) for row in rows] == [
         {"calls": []},
         {"calls": []},
         {"calls": [{"name": "calculate_bmi", "arguments": {"weight_kg": 70, "height_m": 1.75}}]},
     ]
-    stats = _stats(tmp_path)
+    stats = read_stats(tmp_path)
     assert stats["skipped_records"] == {"invalid_tools": 1}
     assert stats["calls_per_sample"] == {"0": 2, "1": 1}
     (sample,) = hammer.convert_record(json.loads(HAMMER.read_text())[0])
@@ -197,10 +180,10 @@ def test_hammer_masking_is_consistent_and_seeded(tmp_path: Path) -> None:
     _run(hammer.main, HAMMER, tmp_path / "a", "--val-ratio", "0", "--mask-names", "--seed", "5")
     _run(hammer.main, HAMMER, tmp_path / "b", "--val-ratio", "0", "--mask-names", "--seed", "5")
     _run(hammer.main, HAMMER, tmp_path / "c", "--val-ratio", "0", "--mask-names", "--seed", "6")
-    masked = _rows(tmp_path / "a" / "train.parquet")
-    assert masked == _rows(tmp_path / "b" / "train.parquet")
-    assert masked != _rows(tmp_path / "c" / "train.parquet")
-    assert _stats(tmp_path / "a")["notes"] == {"names_masked": 3}
+    masked = read_rows(tmp_path / "a" / "train.parquet")
+    assert masked == read_rows(tmp_path / "b" / "train.parquet")
+    assert masked != read_rows(tmp_path / "c" / "train.parquet")
+    assert read_stats(tmp_path / "a")["notes"] == {"names_masked": 3}
     bmi_row = masked[2]
     (call,) = json.loads(bmi_row["reward_model"]["ground_truth"])["calls"]
     tools = {tool["function"]["name"]: tool["function"] for tool in json.loads(bmi_row["extra_info"]["tools"])}
@@ -269,11 +252,11 @@ def test_irrelevance_is_drawn_among_records_that_make_calls(
     xLAM fixture record offers only the tools it calls (ineligible); Hammer's calling record also offers
     ``search_news``, which is all it keeps."""
     assert _run(main, source, tmp_path, "--val-ratio", "0", "--irrelevance-ratio", "1.0") == 0
-    stats = _stats(tmp_path)
+    stats = read_stats(tmp_path)
     assert stats["notes"] == notes
     assert stats["calls_per_sample"] == calls_per_sample
     no_call_rows = [
-        row for row in _rows(tmp_path / "train.parquet") if row["reward_model"]["ground_truth"] == '{"calls": []}'
+        row for row in read_rows(tmp_path / "train.parquet") if row["reward_model"]["ground_truth"] == '{"calls": []}'
     ]
     assert [
         [tool["function"]["name"] for tool in json.loads(row["extra_info"]["tools"])] for row in no_call_rows
@@ -291,12 +274,12 @@ def test_split_is_deterministic_and_independent_of_order(tmp_path: Path) -> None
         return {
             row["extra_info"]["source_id"]: split
             for split in ("train", "val")
-            for row in _rows(tmp_path / name / f"{split}.parquet")
+            for row in read_rows(tmp_path / name / f"{split}.parquet")
         }
 
     for split in ("train", "val"):
-        rows = _rows(tmp_path / "a" / f"{split}.parquet")
-        assert rows == _rows(tmp_path / "b" / f"{split}.parquet")
+        rows = read_rows(tmp_path / "a" / f"{split}.parquet")
+        assert rows == read_rows(tmp_path / "b" / f"{split}.parquet")
         assert [(row["extra_info"]["split"], row["extra_info"]["index"]) for row in rows] == [
             (split, index) for index in range(len(rows))
         ]
@@ -309,7 +292,7 @@ def test_split_is_deterministic_and_independent_of_order(tmp_path: Path) -> None
 
 def test_max_samples_caps_the_output(tmp_path: Path) -> None:
     _run(xlam.main, XLAM, tmp_path, "--max-samples", "2")
-    stats = _stats(tmp_path)
+    stats = read_stats(tmp_path)
     assert stats["samples_written"]["total"] == 2 and stats["stopped_at_max_samples"]
     assert stats["records_read"] == 2
 
@@ -372,13 +355,17 @@ def test_runs_as_a_script(tmp_path: Path) -> None:
         (xlam.main, XLAM, ("--irrelevance-ratio", "0.5", "--mask-names", "--mask-ratio", "0.5")),
         (hammer.main, HAMMER, ("--mask-names",)),
         (toolace.main, TOOLACE, ("--text-turns", "all")),
+        (toolrl.main, FIXTURES / "toolrl" / "rlla_rl.json", ()),
+        (chat.main, FIXTURES / "chat" / "openai_messages.jsonl", ("--text-turns", "all")),
+        (chat.main, FIXTURES / "chat" / "glaive_toolcall.json", ("--text-turns", "all")),
+        (chat.main, FIXTURES / "chat" / "reason_tool_use.jsonl", ("--text-turns", "all")),
     ],
 )
 def test_ground_truth_is_typed_and_valid_for_its_tools(tmp_path: Path, main: Main, source: Path, extra: tuple) -> None:
     """What the outcome reward relies on: every call names an offered tool, passes only its parameters, all required
     ones, and values already of their schema type (coercion is a no-op on them)."""
     assert _run(main, source, tmp_path, *extra) == 0
-    rows = [row for split in ("train", "val") for row in _rows(tmp_path / f"{split}.parquet")]
+    rows = [row for split in ("train", "val") for row in read_rows(tmp_path / f"{split}.parquet")]
     assert rows
     for row in rows:
         tools = {
